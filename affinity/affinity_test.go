@@ -16,21 +16,21 @@ func TestParseCPUList(t *testing.T) {
 		in   string
 		want affinity.CPUList // nil: an error
 	}{
-		{"0", affinity.CPUList{0}},                             // one CPU
+		{"0", affinity.CPUList{0}},                               // one CPU
 		{"0-3,8,10-11", affinity.CPUList{0, 1, 2, 3, 8, 10, 11}}, // the documented example
-		{" 3 , 1-2 ", affinity.CPUList{1, 2, 3}},               // spaces and order do not matter
-		{"2,2,1-2", affinity.CPUList{1, 2}},                    // duplicates collapse
-		{"5-5", affinity.CPUList{5}},                           // a one-CPU range
-		{"1023", affinity.CPUList{1023}},                       // the largest id
-		{"", nil},                                              // empty
-		{"3-1", nil},                                           // backwards range
-		{"x", nil},                                             // not a number
-		{"-1", nil},                                            // negative
-		{"9-x", nil},                                           // bad range end
-		{"1,,2", nil},                                          // empty item
-		{"1024", nil},                                          // out of range
-		{"+1", nil},                                            // sign
-		{"99999999999999999999", nil},                          // overflow
+		{" 3 , 1-2 ", affinity.CPUList{1, 2, 3}},                 // spaces and order do not matter
+		{"2,2,1-2", affinity.CPUList{1, 2}},                      // duplicates collapse
+		{"5-5", affinity.CPUList{5}},                             // a one-CPU range
+		{"1023", affinity.CPUList{1023}},                         // the largest id
+		{"", nil},                                                // empty
+		{"3-1", nil},                                             // backwards range
+		{"x", nil},                                               // not a number
+		{"-1", nil},                                              // negative
+		{"9-x", nil},                                             // bad range end
+		{"1,,2", nil},                                            // empty item
+		{"1024", nil},                                            // out of range
+		{"+1", nil},                                              // sign
+		{"99999999999999999999", nil},                            // overflow
 	}
 	for _, tt := range tests {
 		got, err := affinity.ParseCPUList(tt.in)
