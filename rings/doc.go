@@ -41,7 +41,6 @@ func checkCapacity(n int) error {
 	return nil
 }
 
-
 // hasPointers reports whether values of type T hold pointers, so that a ring must clear a
 // slot when it gives up its item (for the garbage collector). Rings of plain values skip
 // the clearing: a consumer writing into the slot the producer writes next costs a cache

@@ -51,7 +51,7 @@ func TestFIFO(t *testing.T) {
 		name  string
 		start uint64 // where the indices start
 	}{
-		{"from zero", 0},                      // the ordinary case
+		{"from zero", 0},                       // the ordinary case
 		{"near 2^64 wrap", math.MaxUint64 - 5}, // indices overflow mid-test
 		{"at 2^64 wrap", math.MaxUint64},       // the very first push wraps
 		{"near 2^63", 1<<63 - 3},               // signed-overflow boundary
@@ -305,4 +305,3 @@ func FuzzRings(f *testing.F) {
 		}
 	})
 }
-
