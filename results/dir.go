@@ -1,0 +1,329 @@
+package results
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// ErrExists reports an output directory that already holds files WriteDir may not replace.
+var ErrExists = errors.New("output directory not empty")
+
+// File names in a result directory.
+const (
+	ResultFile = "result.json"
+	BenchFile  = "bench.txt"
+	HGRMExt    = ".hgrm"
+	HLogExt    = ".hlog"
+)
+
+// tempPrefix and tempMarker make the names of temporary files and directories: hidden,
+// and recognisable as unfinished, should a crash leave one behind.
+const (
+	tempPrefix = "."
+	tempMarker = ".tmp-"
+)
+
+// WriteFileAtomic creates or replaces the file at path with what write writes, so that
+// path never holds a partial file: write writes into a temporary file in path's directory
+// (".<name>.tmp-*"), which is synced, given mode 0644 and renamed over path, and the
+// directory is synced. If write or any step fails (or write panics), the temporary file is
+// removed and path is left as it was.
+func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
+	dir, name := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, tempPrefix+name+tempMarker+"*")
+	if err != nil {
+		return fmt.Errorf("results: write %s: %w", path, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if err := writeSynced(f, write); err != nil {
+		return fmt.Errorf("results: write %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("results: write %s: %w", path, err)
+	}
+	committed = true
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("results: write %s: sync directory: %w", path, err)
+	}
+	return nil
+}
+
+// writeSynced writes f through write, syncs it, sets its mode and closes it.
+func writeSynced(f *os.File, write func(io.Writer) error) error {
+	bw := bufio.NewWriterSize(f, 64<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil && runtime.GOOS != "windows" {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// syncDir makes a rename in dir durable. Windows cannot open directories for syncing, and
+// some file systems refuse to sync them; neither is an error.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, errors.ErrUnsupported) {
+		return err
+	}
+	return nil
+}
+
+// Output is everything WriteDir writes into a result directory.
+type Output struct {
+	// Result is written as result.json, its histograms as .hgrm files and its runs as
+	// bench.txt lines.
+	Result *Result
+	// Intervals holds each run's interval histograms: Intervals[i] belongs to
+	// Result.Runs[i] and becomes its .hlog, whose start and base time is the run's
+	// Started, so interval starts count from it (0s, 1s, ...). Nil means no interval logs
+	// at all; otherwise it must have one entry per run (an empty one gives a log with a
+	// header only).
+	Intervals [][]IntervalSet
+	// Replace allows WriteDir to replace a directory that holds a previous result set:
+	// only result.json, bench.txt and .hgrm and .hlog files, result.json among them.
+	// Other non-empty directories are never replaced.
+	Replace bool
+}
+
+// RunStem returns the file-name stem of res.Runs[i]: its name when no other run of res
+// has the same name, else "<name>.r<repetition>". Files are <stem>.<histogram>.hgrm and
+// <stem>.hlog.
+func RunStem(res *Result, i int) string {
+	run := &res.Runs[i]
+	for j := range res.Runs {
+		if j != i && res.Runs[j].Name == run.Name {
+			return run.Name + ".r" + strconv.Itoa(run.Repetition)
+		}
+	}
+	return run.Name
+}
+
+// WriteDir writes out's result set into the directory path: result.json, bench.txt,
+// <run>.<histogram>.hgrm for every histogram of every run (see RunStem and HGRMScale) and,
+// when out.Intervals is set, <run>.hlog for every run.
+//
+// It writes atomically as a whole: every file goes into a temporary directory beside path
+// (".<name>.tmp-*"), each synced, and that directory is renamed to path only when all are
+// complete, so a reader finds either no result set or a complete one, never a half-written
+// file. An interrupted write leaves at most that hidden temporary directory. path must not
+// exist or be an empty directory, or, with out.Replace, hold a previous result set, which
+// is then replaced (moved aside, the new set renamed into place, the old one removed).
+// Otherwise it fails with ErrExists. The result is validated first (Validate).
+func WriteDir(path string, out *Output) (err error) {
+	if out == nil || out.Result == nil {
+		return errors.New("results: write dir: no result")
+	}
+	res := out.Result
+	if err := res.validate(); err != nil {
+		return fmt.Errorf("results: write dir %s: %w", path, err)
+	}
+	if out.Intervals != nil && len(out.Intervals) != len(res.Runs) {
+		return fmt.Errorf("results: write dir %s: %d interval lists for %d runs", path, len(out.Intervals), len(res.Runs))
+	}
+	path = filepath.Clean(path)
+	parent, name := filepath.Split(path)
+	if parent == "" {
+		parent = "."
+	}
+	if name == "" || name == "." || name == ".." {
+		return fmt.Errorf("results: write dir %s: the path must end in a directory name", path)
+	}
+	replaceOld, err := checkDestination(path, out.Replace)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("results: write dir %s: %w", path, err)
+	}
+	tmp, err := os.MkdirTemp(parent, tempPrefix+name+tempMarker+"*")
+	if err != nil {
+		return fmt.Errorf("results: write dir %s: %w", path, err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := writeSet(tmp, out); err != nil {
+		return fmt.Errorf("results: write dir %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil && runtime.GOOS != "windows" {
+		return fmt.Errorf("results: write dir %s: %w", path, err)
+	}
+	if err := syncDir(tmp); err != nil {
+		return fmt.Errorf("results: write dir %s: sync: %w", path, err)
+	}
+	if err := moveIntoPlace(tmp, path, parent, name, replaceOld); err != nil {
+		return fmt.Errorf("results: write dir %s: %w", path, err)
+	}
+	committed = true
+	if err := syncDir(parent); err != nil {
+		return fmt.Errorf("results: write dir %s: sync parent: %w", path, err)
+	}
+	return nil
+}
+
+// checkDestination says whether path is free (absent or an empty directory; false) or
+// holds a previous result set that may be replaced (true), or fails.
+func checkDestination(path string, replace bool) (bool, error) {
+	entries, err := os.ReadDir(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("results: write dir %s: %w", path, err)
+	case len(entries) == 0:
+		return false, nil
+	case !replace:
+		return false, fmt.Errorf("results: write dir %s: %w (set Replace to replace a previous result set)", path, ErrExists)
+	}
+	hasResult := false
+	for _, e := range entries {
+		n := e.Name()
+		if !e.Type().IsRegular() || !isResultFileName(n) {
+			return false, fmt.Errorf("results: write dir %s: holds %q, which is no result file: %w", path, n, ErrExists)
+		}
+		hasResult = hasResult || n == ResultFile
+	}
+	if !hasResult {
+		return false, fmt.Errorf("results: write dir %s: holds no %s: %w", path, ResultFile, ErrExists)
+	}
+	return true, nil
+}
+
+func isResultFileName(n string) bool {
+	return n == ResultFile || n == BenchFile || strings.HasSuffix(n, HGRMExt) || strings.HasSuffix(n, HLogExt)
+}
+
+// moveIntoPlace renames the finished directory tmp to path, first moving a previous
+// result set or an empty directory out of the way.
+func moveIntoPlace(tmp, path, parent, name string, replaceOld bool) error {
+	if !replaceOld {
+		// Absent, or an empty directory (which os.Remove removes and nothing else).
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		return os.Rename(tmp, path)
+	}
+	old, err := os.MkdirTemp(parent, tempPrefix+name+".old-*")
+	if err != nil {
+		return err
+	}
+	aside := filepath.Join(old, name)
+	if err := os.Rename(path, aside); err != nil {
+		os.Remove(old)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		if rerr := os.Rename(aside, path); rerr != nil {
+			return fmt.Errorf("%w (and restoring the previous result set from %s failed: %v)", err, aside, rerr)
+		}
+		os.Remove(old)
+		return err
+	}
+	return os.RemoveAll(old)
+}
+
+// writeSet writes every file of out into dir.
+func writeSet(dir string, out *Output) error {
+	res := out.Result
+	create := func(name string, write func(io.Writer) error) error {
+		f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return err
+		}
+		if err := writeSynced(f, write); err != nil {
+			f.Close()
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return nil
+	}
+	stems := make(map[string]int, len(res.Runs))
+	for i := range res.Runs {
+		stem := RunStem(res, i)
+		if j, dup := stems[stem]; dup {
+			return fmt.Errorf("runs %d and %d would both write files named %q: %w", j, i, stem, ErrName)
+		}
+		stems[stem] = i
+	}
+	for i := range res.Runs {
+		run := &res.Runs[i]
+		stem := RunStem(res, i)
+		for _, hname := range sortedKeys(run.Histograms) {
+			hs := run.Histograms[hname]
+			h, err := hs.Decode()
+			if err != nil {
+				return fmt.Errorf("run %q histogram %q: %w", run.Name, hname, err)
+			}
+			err = create(stem+"."+hname+HGRMExt, func(w io.Writer) error { return WriteHGRM(w, h, HGRMScale(hs.Unit)) })
+			if err != nil {
+				return err
+			}
+		}
+		if out.Intervals == nil {
+			continue
+		}
+		err := create(stem+HLogExt, func(w io.Writer) error {
+			lw, err := NewIntervalLogWriter(w, run.Started)
+			if err != nil {
+				return err
+			}
+			for name, hs := range run.Histograms {
+				if hs.Unit != UnitNanoseconds {
+					if err := lw.SetMaxValueRatio(name, 1); err != nil {
+						return err
+					}
+				}
+			}
+			for _, set := range out.Intervals[i] {
+				if err := lw.WriteSet(set); err != nil {
+					return err
+				}
+			}
+			return lw.Flush()
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if err := create(BenchFile, func(w io.Writer) error { return WriteBench(w, res) }); err != nil {
+		return err
+	}
+	return create(ResultFile, func(w io.Writer) error {
+		_, err := res.WriteTo(w)
+		return err
+	})
+}

@@ -1,0 +1,562 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// SchemaName is the value of result.json's "schema" field.
+const SchemaName = "ndisbench/result"
+
+// SchemaVersion is the version of the result.json schema this package writes, as
+// "major.minor". Readers accept major version 1 with any minor version: a minor version
+// only adds optional fields, a new major version changes or removes fields.
+const SchemaVersion = "1.0"
+
+// ToolName is the value of result.json's "tool" field in files ndisbench writes.
+const ToolName = "ndisbench"
+
+// schemaMajor and schemaMinor are SchemaVersion's parts.
+const (
+	schemaMajor = 1
+	schemaMinor = 0
+)
+
+// MaxResultSize is the largest result.json, in bytes, that Read accepts.
+const MaxResultSize = 256 << 20
+
+// Sentinel errors, for errors.Is.
+var (
+	// ErrSchema reports a document that is not an ndisbench result (another or no schema).
+	ErrSchema = errors.New("not an ndisbench result")
+	// ErrVersion reports a schema version this package cannot read.
+	ErrVersion = errors.New("unsupported schema version")
+	// ErrInvalid reports a result that decodes but breaks the schema's rules.
+	ErrInvalid = errors.New("invalid result")
+	// ErrName reports a run, histogram, counter or tag name that cannot be used in file
+	// names, interval-log tags or benchmark names.
+	ErrName = errors.New("unusable name")
+	// ErrTooLarge reports input beyond a reader's limit.
+	ErrTooLarge = errors.New("input too large")
+)
+
+// Result is the content of result.json: one scenario's runs and the environment they ran
+// in. SCHEMA.md documents every field.
+type Result struct {
+	Schema      string      `json:"schema"`      // SchemaName
+	Version     string      `json:"version"`     // SchemaVersion when written by this package
+	Tool        string      `json:"tool"`        // ToolName
+	Scenario    string      `json:"scenario"`    // the scenario's name
+	Started     time.Time   `json:"started"`     // wall-clock time the first run started
+	Finished    time.Time   `json:"finished"`    // wall-clock time the last run finished
+	Interrupted bool        `json:"interrupted"` // the scenario was stopped early (e.g. Ctrl-C)
+	Env         Environment `json:"environment"`
+	Runs        []Run       `json:"runs"`
+}
+
+// Environment describes the machine and process a result was measured on.
+type Environment struct {
+	GoVersion   string  `json:"go_version"`    // runtime.Version()
+	GOOS        string  `json:"goos"`          // runtime.GOOS
+	GOARCH      string  `json:"goarch"`        // runtime.GOARCH
+	GOMAXPROCS  int     `json:"gomaxprocs"`    // runtime.GOMAXPROCS(0) during the runs
+	NumCPU      int     `json:"num_cpu"`       // runtime.NumCPU(): CPUs usable by the process
+	CPUModel    string  `json:"cpu_model"`     // e.g. /proc/cpuinfo "model name"; "" if unknown
+	Kernel      string  `json:"kernel"`        // OS kernel release (uname -r); "" if unknown
+	CPUs        string  `json:"cpus"`          // CPU list used, e.g. "0-3,6"; "" if unknown
+	Pinned      bool    `json:"pinned"`        // vCPU threads were pinned to their CPUs
+	ClockSource string  `json:"clock_source"`  // the kernel clock source behind the monotonic clock
+	ClockCostNs float64 `json:"clock_cost_ns"` // measured cost of one timestamp read, ns
+	Hostname    string  `json:"hostname"`      // os.Hostname(); "" if unknown
+}
+
+// Run is one run of a scenario (one configuration, one repetition).
+type Run struct {
+	Name        string               `json:"name"`        // e.g. "msix", "line", "throttle=32"
+	Repetition  int                  `json:"repetition"`  // 0-based repetition of Name
+	Config      json.RawMessage      `json:"config"`      // the resolved scenario config, as the caller marshals it
+	Started     time.Time            `json:"started"`     // wall-clock time measurement started (after warm-up)
+	DurationNs  int64                `json:"duration_ns"` // measured time, warm-up excluded, ns
+	Interrupted bool                 `json:"interrupted"` // the run was stopped before its planned end
+	Counters    map[string]uint64    `json:"counters"`    // keyed by the Counter* names, and others
+	Rates       Rates                `json:"rates"`
+	Histograms  map[string]Histogram `json:"histograms"` // keyed by the Hist* names (DESIGN.md §3)
+}
+
+// Rates are a run's packet rates and how far its open-loop generator fell behind.
+type Rates struct {
+	OfferedPPS   float64 `json:"offered_pps"`   // packets per second the schedule asked for
+	GeneratedPPS float64 `json:"generated_pps"` // packets per second written to the RX rings or dropped there
+	AchievedPPS  float64 `json:"achieved_pps"`  // packets per second indicated up the stack
+	BehindMaxNs  int64   `json:"behind_max_ns"` // largest lag of a packet's write behind its intended time, ns
+}
+
+// Histogram is one histogram of a run: summary figures for tables plus the full
+// HdrHistogram, so that nothing is lost for later comparisons and plots. Values are in
+// Unit; percentiles are HdrHistogram's (the highest value equivalent to the one at the rank).
+type Histogram struct {
+	Unit    string  `json:"unit"`    // UnitNanoseconds, UnitNBLs, ...
+	Count   int64   `json:"count"`   // values recorded
+	Min     int64   `json:"min"`     // 0 when Count is 0, as every figure below
+	P50     int64   `json:"p50"`     // 50th percentile
+	P90     int64   `json:"p90"`     // 90th percentile
+	P99     int64   `json:"p99"`     // 99th percentile
+	P999    int64   `json:"p99_9"`   // 99.9th percentile
+	P9999   int64   `json:"p99_99"`  // 99.99th percentile
+	Max     int64   `json:"max"`     // highest recorded value (to the histogram's precision)
+	Mean    float64 `json:"mean"`    // arithmetic mean
+	Encoded string  `json:"encoded"` // base64 of the HdrHistogram V2 compressed encoding
+}
+
+// Units of histogram values.
+const (
+	UnitNanoseconds = "ns"   // durations
+	UnitNBLs        = "nbls" // NET_BUFFER_LIST counts (receive indications)
+)
+
+// Histogram names (DESIGN.md §3): the keys of Run.Histograms, the tags in interval logs
+// and the middle part of .hgrm file names.
+const (
+	HistIRQDelivery     = "irq_delivery"         // NIC raises the vector → ISR starts
+	HistISRDuration     = "isr_duration"         // ISR starts → ISR returns
+	HistISRToDPC        = "isr_to_dpc"           // DPC inserted → DPC starts (both halves merged)
+	HistISRToDPCSameCPU = "isr_to_dpc_same_cpu"  // ... inserted on the CPU it runs on
+	HistISRToDPCCross   = "isr_to_dpc_cross_cpu" // ... inserted from another CPU
+	HistDPCDuration     = "dpc_duration"         // DPC starts → DPC returns
+	HistDPCBatchSize    = "dpc_batch_size"       // NBLs indicated by one DPC call
+	HistBatchDuration   = "batch_duration"       // ISR starts → interrupts re-enabled (R9)
+	HistPacketLatency   = "packet_latency"       // intended arrival → indicated (schedule-corrected)
+	HistPacketService   = "packet_service"       // written to the ring → indicated
+)
+
+// HistogramUnits gives the unit of each standard histogram.
+var HistogramUnits = map[string]string{
+	HistIRQDelivery:     UnitNanoseconds,
+	HistISRDuration:     UnitNanoseconds,
+	HistISRToDPC:        UnitNanoseconds,
+	HistISRToDPCSameCPU: UnitNanoseconds,
+	HistISRToDPCCross:   UnitNanoseconds,
+	HistDPCDuration:     UnitNanoseconds,
+	HistDPCBatchSize:    UnitNBLs,
+	HistBatchDuration:   UnitNanoseconds,
+	HistPacketLatency:   UnitNanoseconds,
+	HistPacketService:   UnitNanoseconds,
+}
+
+// Counter names (DESIGN.md §3): keys of Run.Counters. Runs may carry others.
+const (
+	CounterOffered           = "offered"             // packets the schedule offered
+	CounterGenerated         = "generated"           // packets the generator produced
+	CounterIndicated         = "indicated"           // NBLs indicated up the stack
+	CounterDropped           = "dropped"             // packets dropped because a ring was full
+	CounterInterrupts        = "interrupts"          // vectors delivered to a vCPU
+	CounterUnclaimed         = "unclaimed"           // line interrupts no sharer claimed
+	CounterSpurious          = "spurious"            // vectors with no registered interrupt
+	CounterDPCs              = "dpcs"                // DPC calls
+	CounterRequeues          = "requeues"            // DPC calls repeated for "more pending" (R8)
+	CounterBatchesOverBudget = "batches_over_budget" // DPC batches over the time budget (R9)
+	CounterViolations        = "violations"          // contract violations
+)
+
+// New returns an empty result for scenario, stamped with this package's schema, version
+// and tool name.
+func New(scenario string, env Environment) *Result {
+	return &Result{Schema: SchemaName, Version: SchemaVersion, Tool: ToolName, Scenario: scenario, Env: env}
+}
+
+// Summarize returns h's summary figures and full encoding, in unit. It does not modify h.
+func Summarize(h *hdrhistogram.Histogram, unit string) (Histogram, error) {
+	if h == nil {
+		return Histogram{}, errors.New("results: summarize: nil histogram")
+	}
+	if unit == "" {
+		return Histogram{}, errors.New("results: summarize: empty unit")
+	}
+	enc, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return Histogram{}, fmt.Errorf("results: summarize: encode: %w", err)
+	}
+	s := Histogram{Unit: unit, Encoded: string(enc)}
+	if s.Count = h.TotalCount(); s.Count == 0 {
+		return s, nil
+	}
+	p := h.ValueAtPercentilesSlice([]float64{50, 90, 99, 99.9, 99.99})
+	s.Min, s.P50, s.P90, s.P99, s.P999, s.P9999, s.Max = h.Min(), p[0], p[1], p[2], p[3], p[4], h.Max()
+	s.Mean = h.Mean()
+	return s, nil
+}
+
+// Decode returns the full histogram that h encodes. It fails when Encoded does not
+// decode or holds a different number of values than Count.
+func (h Histogram) Decode() (*hdrhistogram.Histogram, error) {
+	if h.Encoded == "" {
+		return nil, fmt.Errorf("results: decode histogram: no encoding: %w", ErrInvalid)
+	}
+	d, err := hdrhistogram.Decode([]byte(h.Encoded))
+	if err != nil {
+		return nil, fmt.Errorf("results: decode histogram: %w", err)
+	}
+	if d.TotalCount() != h.Count {
+		return nil, fmt.Errorf("results: decode histogram: encoding holds %d values, count says %d: %w",
+			d.TotalCount(), h.Count, ErrInvalid)
+	}
+	return d, nil
+}
+
+// WriteTo writes r as indented JSON followed by a newline. It validates r first and writes
+// nothing when r is invalid, so that everything it writes, Read accepts.
+func (r *Result) WriteTo(w io.Writer) (int64, error) {
+	if err := r.validate(); err != nil {
+		return 0, fmt.Errorf("results: write result: %w", err)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		return 0, fmt.Errorf("results: write result: %w", err)
+	}
+	n, err := w.Write(buf.Bytes())
+	if err != nil {
+		return int64(n), fmt.Errorf("results: write result: %w", err)
+	}
+	return int64(n), nil
+}
+
+// Validate reports whether r follows the schema's rules (SCHEMA.md): its schema name and
+// major version, non-empty names usable in file names, unique (name, repetition) pairs,
+// non-negative durations and rates, and histograms whose percentiles do not decrease and
+// whose encoding decodes to Count values. Errors wrap ErrSchema, ErrVersion, ErrInvalid or
+// ErrName.
+func (r *Result) Validate() error {
+	if err := r.validate(); err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	return nil
+}
+
+func (r *Result) validate() error {
+	if r == nil {
+		return fmt.Errorf("nil result: %w", ErrInvalid)
+	}
+	if r.Schema != SchemaName {
+		return fmt.Errorf("schema %q, want %q: %w", r.Schema, SchemaName, ErrSchema)
+	}
+	if _, err := checkVersion(r.Version); err != nil {
+		return err
+	}
+	if r.Tool == "" {
+		return fmt.Errorf("no tool name: %w", ErrInvalid)
+	}
+	if r.Scenario == "" {
+		return fmt.Errorf("no scenario name: %w", ErrInvalid)
+	}
+	if r.Started.IsZero() || r.Finished.IsZero() {
+		return fmt.Errorf("start or finish time missing: %w", ErrInvalid)
+	}
+	if r.Finished.Before(r.Started) {
+		return fmt.Errorf("finished %s before it started %s: %w",
+			r.Finished.Format(time.RFC3339Nano), r.Started.Format(time.RFC3339Nano), ErrInvalid)
+	}
+	if err := r.Env.validate(); err != nil {
+		return fmt.Errorf("environment: %w", err)
+	}
+	seen := make(map[runKey]bool, len(r.Runs))
+	for i := range r.Runs {
+		run := &r.Runs[i]
+		if err := run.validate(); err != nil {
+			return fmt.Errorf("run %d (%q repetition %d): %w", i, run.Name, run.Repetition, err)
+		}
+		k := runKey{run.Name, run.Repetition}
+		if seen[k] {
+			return fmt.Errorf("run %d: %q repetition %d appears twice: %w", i, run.Name, run.Repetition, ErrInvalid)
+		}
+		seen[k] = true
+	}
+	return nil
+}
+
+type runKey struct {
+	name string
+	rep  int
+}
+
+func (e *Environment) validate() error {
+	if e.GOMAXPROCS < 0 || e.NumCPU < 0 {
+		return fmt.Errorf("negative gomaxprocs %d or num_cpu %d: %w", e.GOMAXPROCS, e.NumCPU, ErrInvalid)
+	}
+	if !finiteNonNeg(e.ClockCostNs) {
+		return fmt.Errorf("clock_cost_ns %v: %w", e.ClockCostNs, ErrInvalid)
+	}
+	return nil
+}
+
+func (run *Run) validate() error {
+	if err := checkName("run", run.Name); err != nil {
+		return err
+	}
+	if run.Repetition < 0 {
+		return fmt.Errorf("negative repetition: %w", ErrInvalid)
+	}
+	if run.Config != nil && !json.Valid(run.Config) {
+		return fmt.Errorf("config is not valid JSON: %w", ErrInvalid)
+	}
+	if run.Started.IsZero() {
+		return fmt.Errorf("no start time: %w", ErrInvalid)
+	}
+	if run.DurationNs < 0 {
+		return fmt.Errorf("negative duration_ns %d: %w", run.DurationNs, ErrInvalid)
+	}
+	for name := range run.Counters {
+		if err := checkName("counter", name); err != nil {
+			return err
+		}
+	}
+	rt := run.Rates
+	if !finiteNonNeg(rt.OfferedPPS) || !finiteNonNeg(rt.GeneratedPPS) || !finiteNonNeg(rt.AchievedPPS) || rt.BehindMaxNs < 0 {
+		return fmt.Errorf("rates %+v: negative or not finite: %w", rt, ErrInvalid)
+	}
+	for _, name := range sortedKeys(run.Histograms) {
+		if err := checkName("histogram", name); err != nil {
+			return err
+		}
+		if err := run.Histograms[name].validate(); err != nil {
+			return fmt.Errorf("histogram %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func (h Histogram) validate() error {
+	if h.Unit == "" {
+		return fmt.Errorf("no unit: %w", ErrInvalid)
+	}
+	if h.Count < 0 {
+		return fmt.Errorf("negative count %d: %w", h.Count, ErrInvalid)
+	}
+	if !finiteNonNeg(h.Mean) {
+		return fmt.Errorf("mean %v: %w", h.Mean, ErrInvalid)
+	}
+	v := [...]int64{h.Min, h.P50, h.P90, h.P99, h.P999, h.P9999, h.Max}
+	if h.Count == 0 {
+		if v != [len(v)]int64{} || h.Mean != 0 {
+			return fmt.Errorf("empty histogram with non-zero figures: %w", ErrInvalid)
+		}
+	} else {
+		names := [...]string{"min", "p50", "p90", "p99", "p99_9", "p99_99", "max"}
+		if v[0] < 0 {
+			return fmt.Errorf("negative min %d: %w", v[0], ErrInvalid)
+		}
+		for i := 1; i < len(v); i++ {
+			if v[i] < v[i-1] {
+				return fmt.Errorf("%s %d below %s %d: %w", names[i], v[i], names[i-1], v[i-1], ErrInvalid)
+			}
+		}
+	}
+	if h.Encoded == "" {
+		return fmt.Errorf("no encoding: %w", ErrInvalid)
+	}
+	d, err := hdrhistogram.Decode([]byte(h.Encoded))
+	if err != nil {
+		return fmt.Errorf("encoding does not decode: %v: %w", err, ErrInvalid)
+	}
+	if d.TotalCount() != h.Count {
+		return fmt.Errorf("encoding holds %d values, count says %d: %w", d.TotalCount(), h.Count, ErrInvalid)
+	}
+	return nil
+}
+
+func finiteNonNeg(f float64) bool { return f >= 0 && !math.IsInf(f, 1) } // false for NaN too
+
+// maxNameLen bounds names so that file names built from them stay portable.
+const maxNameLen = 100
+
+// checkName reports whether name can be used as (part of) a file name, an interval-log
+// tag and a benchmark-name part: 1 to 100 bytes of ASCII letters, digits and "._=+-",
+// not starting with '.'.
+func checkName(what, name string) error {
+	if name == "" || len(name) > maxNameLen || name[0] == '.' {
+		return fmt.Errorf("%s name %q: empty, too long or starting with '.': %w", what, name, ErrName)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '.' || c == '_' || c == '=' || c == '+' || c == '-':
+		default:
+			return fmt.Errorf("%s name %q: byte %q not allowed (letters, digits and \"._=+-\" are): %w", what, name, c, ErrName)
+		}
+	}
+	return nil
+}
+
+// checkVersion parses a "major.minor" version and refuses majors other than ours.
+func checkVersion(v string) (minor int, err error) {
+	majorS, minorS, ok := strings.Cut(v, ".")
+	major, err1 := parseVersionPart(majorS)
+	minor, err2 := parseVersionPart(minorS)
+	if !ok || err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("version %q is not \"major.minor\": %w", v, ErrVersion)
+	}
+	if major != schemaMajor {
+		return 0, fmt.Errorf("version %q: major version %d is not supported (this reader reads %d.x): %w",
+			v, major, schemaMajor, ErrVersion)
+	}
+	return minor, nil
+}
+
+func parseVersionPart(s string) (int, error) {
+	if s == "" || len(s) > 6 || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, errors.New("not a version number")
+	}
+	return strconv.Atoi(s)
+}
+
+// ParseError is an error reading a file, with the file's name and the line where the
+// problem is when known. Err is the underlying error; errors.Is sees through to it.
+type ParseError struct {
+	File string // the file's name; "" when reading an unnamed stream
+	Line int    // 1-based line number; 0 when the error is not tied to a line
+	Err  error
+}
+
+// Error returns "results: FILE:LINE: ERR", leaving out what is unknown.
+func (e *ParseError) Error() string {
+	var b strings.Builder
+	b.WriteString("results: ")
+	switch {
+	case e.File != "" && e.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	case e.File != "":
+		b.WriteString(e.File + ": ")
+	case e.Line > 0:
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	b.WriteString(e.Err.Error())
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Read reads and validates a result.json document. It refuses documents of another schema
+// (ErrSchema), of a major version other than 1 (ErrVersion, naming the version), with
+// fields this version does not know (unless the document's minor version is newer than
+// SchemaVersion's, whose additions it ignores), with trailing data, or that break the rules
+// Validate checks (ErrInvalid, ErrName). Every error is a *ParseError.
+func Read(r io.Reader) (*Result, error) { return read(r, "") }
+
+// ReadFile reads and validates the result.json at path, as Read; errors name the file.
+func ReadFile(path string) (*Result, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &ParseError{File: path, Err: err}
+	}
+	defer f.Close()
+	return read(f, path)
+}
+
+func read(r io.Reader, file string) (*Result, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxResultSize+1))
+	if err != nil {
+		return nil, &ParseError{File: file, Err: err}
+	}
+	if len(data) > MaxResultSize {
+		return nil, &ParseError{File: file, Err: fmt.Errorf("more than %d bytes: %w", MaxResultSize, ErrTooLarge)}
+	}
+	// First only the schema and version, leniently: a document of another major version
+	// must be refused for its version, not for the fields it does not share with ours.
+	var probe struct {
+		Schema  *string `json:"schema"`
+		Version *string `json:"version"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, jsonError(file, data, err, -1)
+	}
+	switch {
+	case probe.Schema == nil:
+		return nil, &ParseError{File: file, Err: fmt.Errorf("no \"schema\" field: %w", ErrSchema)}
+	case *probe.Schema != SchemaName:
+		return nil, &ParseError{File: file, Err: fmt.Errorf("schema %q, want %q: %w", *probe.Schema, SchemaName, ErrSchema)}
+	case probe.Version == nil:
+		return nil, &ParseError{File: file, Err: fmt.Errorf("no \"version\" field: %w", ErrVersion)}
+	}
+	minor, err := checkVersion(*probe.Version)
+	if err != nil {
+		return nil, &ParseError{File: file, Err: err}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if minor <= schemaMinor {
+		dec.DisallowUnknownFields()
+	}
+	var res Result
+	if err := dec.Decode(&res); err != nil {
+		return nil, jsonError(file, data, err, dec.InputOffset())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &ParseError{File: file, Line: lineAt(data, dec.InputOffset()),
+			Err: fmt.Errorf("data after the result object: %w", ErrInvalid)}
+	}
+	for i := range res.Runs {
+		res.Runs[i].Config = normalizeConfig(res.Runs[i].Config)
+	}
+	if err := res.validate(); err != nil {
+		return nil, &ParseError{File: file, Err: err}
+	}
+	return &res, nil
+}
+
+// normalizeConfig compacts a decoded config, and turns JSON null into nil, so that a
+// result reads back equal to what was written.
+func normalizeConfig(c json.RawMessage) json.RawMessage {
+	if c == nil || string(c) == "null" {
+		return nil
+	}
+	var b bytes.Buffer
+	if err := json.Compact(&b, c); err != nil {
+		return c // validate reports it
+	}
+	return b.Bytes()
+}
+
+// jsonError turns a decoding error into a *ParseError with the line it happened on: the
+// error's own offset where it has one, else offset (when >= 0).
+func jsonError(file string, data []byte, err error, offset int64) *ParseError {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		offset = syn.Offset
+	case errors.As(err, &typ):
+		offset = typ.Offset
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		err = fmt.Errorf("truncated JSON: %w", err)
+	}
+	pe := &ParseError{File: file, Err: err}
+	if offset >= 0 {
+		pe.Line = lineAt(data, offset)
+	}
+	return pe
+}
+
+// lineAt returns the 1-based line number of byte offset in data.
+func lineAt(data []byte, offset int64) int {
+	if offset > int64(len(data)) {
+		offset = int64(len(data))
+	}
+	if offset < 0 {
+		offset = 0
+	}
+	return 1 + bytes.Count(data[:offset], []byte{'\n'})
+}
