@@ -1,10 +1,10 @@
 module github.com/ndisbench/ndisbench
 
-go 1.24
+go 1.26.0
 
 require (
-	github.com/HdrHistogram/hdrhistogram-go v1.4.0 // indirect
-	github.com/anishathalye/porcupine v1.3.1 // indirect
-	github.com/montanaflynn/stats v0.14.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
+	github.com/anishathalye/porcupine v1.3.1
+	github.com/montanaflynn/stats v0.14.0
+	golang.org/x/sys v0.49.0
 )
