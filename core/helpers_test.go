@@ -1,0 +1,83 @@
+package core_test
+
+import (
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/ndisbench/ndisbench/core"
+)
+
+// newPlatform builds and starts a platform for a test and stops it at cleanup. Tests use
+// spin-park with a short spin so that they behave on one CPU as well as on many.
+func newPlatform(t testing.TB, cfg core.PlatformConfig) *core.Platform {
+	t.Helper()
+	if cfg.Spin == 0 {
+		cfg.Spin = 5 * time.Microsecond
+	}
+	p, err := core.NewPlatform(cfg)
+	if err != nil {
+		t.Fatalf("NewPlatform: %v", err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(p.Stop)
+	return p
+}
+
+// waitFor polls cond until it holds. The deadline only guards against a hang; no test
+// asserts how fast anything happens.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		runtime.Gosched()
+		time.Sleep(20 * time.Microsecond)
+	}
+}
+
+// lineChars returns valid line-only characteristics around isr and dpc.
+func lineChars(isr core.ISRFunc, dpc core.DPCFunc) core.InterruptCharacteristics {
+	return core.InterruptCharacteristics{
+		ISR:     isr,
+		DPC:     dpc,
+		Disable: func(any) {},
+		Enable:  func(any) {},
+	}
+}
+
+// msiChars returns valid MSI-capable characteristics around the message handlers. The
+// line handlers claim nothing: tests that use them on a line grant say so.
+func msiChars(isr core.MessageISRFunc, dpc core.MessageDPCFunc) core.InterruptCharacteristics {
+	c := lineChars(func(any) core.ISRResult { return core.ISRResult{} }, func(any, *core.DPCCall) {})
+	c.MSISupported = true
+	c.MessageISR = isr
+	c.MessageDPC = dpc
+	c.DisableMessage = func(any, core.MessageID) {}
+	c.EnableMessage = func(any, core.MessageID) {}
+	return c
+}
+
+func mustRegister(t testing.TB, p *core.Platform, ctx any, c core.InterruptCharacteristics, s core.Stack) *core.Interrupt {
+	t.Helper()
+	ix, err := p.RegisterInterrupt(ctx, c, s)
+	if err != nil {
+		t.Fatalf("RegisterInterrupt: %v", err)
+	}
+	return ix
+}
+
+func vcpus(max int) int {
+	n := runtime.GOMAXPROCS(0)
+	if n > max {
+		n = max
+	}
+	if n < 2 {
+		n = 2 // more vCPUs than CPUs is part of what is tested
+	}
+	return n
+}

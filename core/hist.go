@@ -1,0 +1,47 @@
+package core
+
+import (
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Histogram ranges. Latencies are recorded in nanoseconds with three significant digits
+// from 1 ns to 10 s; a value above the range is clamped to it and counted, never dropped.
+const (
+	HistLowest  = 1
+	HistHighest = int64(10e9)
+	HistDigits  = 3
+)
+
+// NewLatencyHistogram returns an empty histogram with ndisbench's standard range.
+func NewLatencyHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(HistLowest, HistHighest, HistDigits)
+}
+
+// Summary is the handful of figures a table shows for one histogram.
+type Summary struct {
+	Count int64   `json:"count"`
+	Min   int64   `json:"min"`
+	Mean  float64 `json:"mean"`
+	P50   int64   `json:"p50"`
+	P90   int64   `json:"p90"`
+	P99   int64   `json:"p99"`
+	P999  int64   `json:"p99_9"`
+	Max   int64   `json:"max"`
+}
+
+// Summarize reads the summary figures off h.
+func Summarize(h *hdrhistogram.Histogram) Summary {
+	if h.TotalCount() == 0 {
+		return Summary{}
+	}
+	return Summary{
+		Count: h.TotalCount(),
+		Min:   h.Min(),
+		Mean:  h.Mean(),
+		P50:   h.ValueAtQuantile(50),
+		P90:   h.ValueAtQuantile(90),
+		P99:   h.ValueAtQuantile(99),
+		P999:  h.ValueAtQuantile(99.9),
+		Max:   h.Max(),
+	}
+}

@@ -1,0 +1,404 @@
+package core
+
+import (
+	"fmt"
+	"math/bits"
+	"runtime"
+	"sync/atomic"
+	"time"
+	"unsafe"
+)
+
+// Invariants (Interrupt, msgState, dpcObject):
+//   - A dpcObject is queued at most once at a time: queued goes false→true only by the
+//     CAS winner, who then writes ctx/insertedAt/insertedBy/requeued and pushes the object
+//     onto its vCPU's MPSC queue (the push publishes those writes). The vCPU pops it, reads
+//     them, and stores queued=false before calling the DPC, so a DPC may be queued again
+//     while it runs (as KeInsertQueueDpc allows).
+//   - msgState.outstanding counts this message's objects that are queued or running plus
+//     ISRs of the message in progress. The batch of the message is over when it drops to 0.
+//   - msgState.batchStart is the ISR start of the open batch (0: none). The first claiming
+//     ISR opens it with a CAS; EnableInterrupt or the drop of outstanding to 0 closes it
+//     with a Swap, so exactly one closer records its duration.
+//   - state goes registered→dead once (Deregister). Every ISR and DPC call enters with
+//     active.Add(1) and then checks state; Deregister stores dead and then waits for
+//     active to reach 0. Sequentially consistent atomics make one of the two see the other:
+//     after Deregister returns no handler is running or will run (R11).
+
+const (
+	ixRegistered int32 = iota
+	ixDead
+)
+
+// msgState is the framework's per-message bookkeeping of one interrupt, padded so that
+// messages served on different vCPUs do not share a cache line.
+type msgState struct {
+	msgFields
+	_ [cacheLinePad - unsafe.Sizeof(msgFields{})%cacheLinePad]byte
+}
+
+type msgFields struct {
+	batchStart  atomic.Int64 // see Invariants
+	outstanding atomic.Int32 // see Invariants
+	masked      atomic.Bool  // DisableInterrupt sets, EnableInterrupt clears
+}
+
+// dpcObject is the one DPC object of an (interrupt, message, vCPU) triple (R6), padded
+// to its own cache lines: queuers on other vCPUs write it while its vCPU pops others.
+type dpcObject struct {
+	dpcFields
+	_ [cacheLinePad - unsafe.Sizeof(dpcFields{})%cacheLinePad]byte
+}
+
+type dpcFields struct {
+	ix         *Interrupt
+	msg        MessageID
+	cpu        int32
+	queued     atomic.Bool // CAS false→true by a queuer; vCPU stores false when it pops
+	requeued   bool        // queued again for "more pending" (not an ISR→DPC handoff)
+	insertedBy int32       // vCPU that queued it, -1 from outside any vCPU
+	insertedAt int64       // Now() at insertion
+	ctx        any         // MiniportDpcContext: nil from an ISR's targets, the caller's from QueueDPC (R7)
+}
+
+// spinLock serializes message ISRs for MSISyncWithAllMessages (R5). ISRs run at
+// interrupt level and may not sleep, so it spins; it yields only when the holder is not
+// running (an oversubscribed machine) so that progress never depends on pinning.
+type spinLock struct{ held atomic.Uint32 }
+
+func (l *spinLock) lock() {
+	for i := 1; !l.held.CompareAndSwap(0, 1); i++ {
+		if i&1023 == 0 {
+			runtime.Gosched()
+		}
+	}
+}
+
+func (l *spinLock) unlock() { l.held.Store(0) }
+
+// Interrupt is a registered miniport interrupt: the handle NdisMRegisterInterruptEx
+// returns, with the grant (R2) and the calls a miniport makes on it.
+type Interrupt struct {
+	p         *Platform
+	ctx       any // MiniportInterruptContext, passed to every handler
+	chars     InterruptCharacteristics
+	typ       InterruptType
+	table     []MessageInfo
+	stack     Stack
+	serialize bool
+	lock      spinLock
+	nv        int // vCPUs, the stride of dpcs
+
+	msgs []msgState  // one per message; one for a line grant
+	dpcs []dpcObject // msgs × vCPUs, index msg*nv+cpu
+
+	state      atomic.Int32
+	active     atomic.Int32
+	notMine    atomic.Uint64
+	violations atomic.Uint64
+}
+
+// RegisterInterrupt stands for NdisMRegisterInterruptEx: it validates chars (R1) and
+// grants a line-based or message-based interrupt (R2). A driver that supports MSI is
+// granted messages when the platform offers them (MSI-X: PlatformConfig.Messages of them;
+// MSI: one), and a line otherwise; it must look at Type. ctx is handed to every handler;
+// stack receives the DPCs' indications (nil discards them after counting).
+func (p *Platform) RegisterInterrupt(ctx any, chars InterruptCharacteristics, stack Stack) (*Interrupt, error) {
+	if err := chars.Validate(); err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ix := &Interrupt{
+		p:         p,
+		ctx:       ctx,
+		chars:     chars,
+		stack:     stack,
+		serialize: chars.MSISupported && chars.MSISyncWithAllMessages,
+		nv:        len(p.vcpus),
+	}
+	messages := 1
+	if chars.MSISupported && (p.cfg.MSI == MSIX || p.cfg.MSI == MSI) {
+		ix.typ = MessageBased
+		if p.cfg.MSI == MSIX {
+			messages = p.cfg.Messages
+		}
+	} else {
+		ix.typ = LineBased
+	}
+	// Every DPC object may sit in its vCPU's queue at once; make sure it fits.
+	for cpu := range p.vcpus {
+		if p.objs[cpu]+messages > p.cfg.DPCQueue {
+			return nil, fmt.Errorf("core: register interrupt: vCPU %d's DPC queue (%d) cannot hold %d more DPC objects; raise DPCQueue",
+				cpu, p.cfg.DPCQueue, messages)
+		}
+	}
+	ix.msgs = make([]msgState, messages)
+	ix.dpcs = make([]dpcObject, messages*ix.nv)
+	for m := 0; m < messages; m++ {
+		for c := 0; c < ix.nv; c++ {
+			o := &ix.dpcs[m*ix.nv+c]
+			o.ix, o.msg, o.cpu = ix, MessageID(m), int32(c)
+		}
+	}
+	if ix.typ == MessageBased {
+		ix.table = make([]MessageInfo, messages)
+		for m := 0; m < messages; m++ {
+			cpu := p.cfg.LineCPU
+			if p.cfg.MSI == MSIX {
+				cpu = m % len(p.vcpus)
+			}
+			vec, err := p.allocVector(cpu)
+			if err != nil {
+				return nil, fmt.Errorf("core: register interrupt: message %d: %w", m, err)
+			}
+			e := &p.vectors[vec]
+			e.kind, e.msg = vecMessage, MessageID(m)
+			e.ix.Store(ix)
+			ix.table[m] = MessageInfo{ID: MessageID(m), TargetCPUs: 1 << uint(cpu), Vector: vec}
+		}
+	} else {
+		old := *p.line.sharers.Load()
+		sharers := append(append(make([]*Interrupt, 0, len(old)+1), old...), ix)
+		p.line.sharers.Store(&sharers)
+	}
+	for cpu := range p.vcpus {
+		p.objs[cpu] += messages
+	}
+	return ix, nil
+}
+
+// Type returns the granted interrupt type (R2).
+func (ix *Interrupt) Type() InterruptType { return ix.typ }
+
+// Messages returns the number of messages granted; 1 for a line grant.
+func (ix *Interrupt) Messages() int { return len(ix.msgs) }
+
+// MessageTable returns a copy of the grant's message table (R2): one entry per message
+// for a message grant, nil for a line grant.
+func (ix *Interrupt) MessageTable() []MessageInfo {
+	if ix.typ != MessageBased {
+		return nil
+	}
+	return append([]MessageInfo(nil), ix.table...)
+}
+
+// NotMine returns how many times this interrupt's line ISR said "not mine" (R3).
+func (ix *Interrupt) NotMine() uint64 { return ix.notMine.Load() }
+
+// Violations returns how many contract violations this interrupt's handlers committed.
+func (ix *Interrupt) Violations() uint64 { return ix.violations.Load() }
+
+// enter marks a handler call in progress; false means the interrupt is deregistered and
+// the handler must not run. Pair a true result with exit.
+func (ix *Interrupt) enter() bool {
+	ix.active.Add(1)
+	if ix.state.Load() != ixRegistered {
+		ix.active.Add(-1)
+		return false
+	}
+	return true
+}
+
+func (ix *Interrupt) exit() { ix.active.Add(-1) }
+
+// QueueDPC stands for NdisMQueueDpcEx: it queues this interrupt's DPC for message msg on
+// each vCPU in targets with context ctx (R6, R7), and returns the set where it was newly
+// queued; a vCPU whose DPC object for msg is already queued is left as it is. Any
+// goroutine. From inside a DPC, DPCCall.QueueDPC says which vCPU queued.
+func (ix *Interrupt) QueueDPC(msg MessageID, targets CPUSet, ctx any) CPUSet {
+	if int(msg) >= len(ix.msgs) || ix.state.Load() != ixRegistered {
+		return 0
+	}
+	return ix.queue(nil, msg, targets, ctx, Now(), -1)
+}
+
+// queue queues the DPC objects of msg on targets. v is the queueing vCPU (nil outside).
+func (ix *Interrupt) queue(v *vcpu, msg MessageID, targets CPUSet, ctx any, now int64, by int) CPUSet {
+	if bad := targets &^ ix.p.allCPUs; bad != 0 {
+		var rec *recorder
+		if v != nil {
+			rec = v.rec
+		}
+		ix.p.violate(rec, ix, "R6: DPC for message %d targets CPUs %v that do not exist (the platform has %d vCPUs)",
+			msg, bad, len(ix.p.vcpus))
+		targets &= ix.p.allCPUs
+	}
+	var newly CPUSet
+	ms := &ix.msgs[msg]
+	for m := uint64(targets); m != 0; m &= m - 1 {
+		cpu := bits.TrailingZeros64(m)
+		o := &ix.dpcs[int(msg)*ix.nv+cpu]
+		if !o.queued.CompareAndSwap(false, true) {
+			continue // already queued: a no-op (R6)
+		}
+		o.ctx, o.insertedAt, o.insertedBy, o.requeued = ctx, now, int32(by), false
+		ms.outstanding.Add(1)
+		target := ix.p.vcpus[cpu]
+		if !target.dpcq.Push(o) {
+			// Cannot happen: the queue holds every object that may target it.
+			panic("core: DPC queue overflow despite capacity check")
+		}
+		target.wake()
+		newly |= 1 << uint(cpu)
+	}
+	return newly
+}
+
+// DisableInterrupt masks the device's interrupt for msg by calling the registered
+// Disable (line) or DisableMessage handler, and tells the framework that interrupts stay
+// disabled until EnableInterrupt (R9). A miniport's ISR calls it. (A real miniport writes
+// its NIC's mask register itself; the model goes through the framework so that it can
+// time the batch and check R8/R9.)
+func (ix *Interrupt) DisableInterrupt(msg MessageID) {
+	if int(msg) >= len(ix.msgs) {
+		return
+	}
+	ix.msgs[msg].masked.Store(true)
+	if ix.typ == MessageBased {
+		ix.chars.DisableMessage(ix.ctx, msg)
+	} else {
+		ix.chars.Disable(ix.ctx)
+	}
+}
+
+// EnableInterrupt re-enables the device's interrupt for msg (the registered Enable or
+// EnableMessage handler) and closes the message's interrupt DPC batch (R9). The last DPC
+// of a batch calls it, through DPCCall.EnableInterrupt; calling it from outside a DPC is
+// allowed (its batch time is then recorded off the vCPUs).
+func (ix *Interrupt) EnableInterrupt(msg MessageID) {
+	if int(msg) >= len(ix.msgs) {
+		return
+	}
+	ix.p.external.Lock()
+	ix.enable(ix.p.external.rec, msg)
+	ix.p.external.Unlock()
+}
+
+// enable closes the open batch (if any) into rec and calls the enable handler.
+func (ix *Interrupt) enable(rec *recorder, msg MessageID) {
+	ms := &ix.msgs[msg]
+	ms.masked.Store(false)
+	if start := ms.batchStart.Swap(0); start != 0 {
+		ix.p.closeBatch(rec, Now()-start)
+	}
+	if ix.typ == MessageBased {
+		ix.chars.EnableMessage(ix.ctx, msg)
+	} else {
+		ix.chars.Enable(ix.ctx)
+	}
+}
+
+// closeBatch records one finished interrupt DPC batch and checks it against the budget.
+func (p *Platform) closeBatch(rec *recorder, d int64) {
+	rec.record(HistBatchDuration, d)
+	rec.inc(CtrBatches)
+	if d > int64(p.cfg.Budget) {
+		rec.inc(CtrBatchesOverBudget)
+	}
+}
+
+// drained is called when msg's outstanding count dropped to 0: the batch is over. If no
+// DPC re-enabled interrupts while they were masked, that is a violation (R9): the device
+// would never interrupt again.
+func (ix *Interrupt) drained(rec *recorder, msg MessageID, now int64) {
+	ms := &ix.msgs[msg]
+	start := ms.batchStart.Swap(0)
+	if start == 0 {
+		return
+	}
+	if ms.masked.Load() {
+		ix.p.violate(rec, ix, "R9: interrupt DPC batch of message %d ended with interrupts still disabled: the last DPC must re-enable them", msg)
+	}
+	ix.p.closeBatch(rec, now-start)
+}
+
+// Deregister stands for NdisMDeregisterInterruptEx (R11): when it returns, no ISR or DPC
+// of this interrupt is running, and none will run again: DPCs still queued are discarded
+// when their vCPU reaches them. Call it from an ordinary goroutine, never from one of the
+// interrupt's own handlers (that would wait for itself). It is idempotent.
+func (ix *Interrupt) Deregister() {
+	if !ix.state.CompareAndSwap(ixRegistered, ixDead) {
+		return
+	}
+	p := ix.p
+	p.mu.Lock()
+	if ix.typ == MessageBased {
+		for _, m := range ix.table {
+			p.vectors[m.Vector].ix.Store(nil)
+		}
+	} else {
+		old := *p.line.sharers.Load()
+		sharers := make([]*Interrupt, 0, len(old))
+		for _, s := range old {
+			if s != ix {
+				sharers = append(sharers, s)
+			}
+		}
+		p.line.sharers.Store(&sharers)
+	}
+	p.mu.Unlock()
+	for i := 0; ix.active.Load() != 0; i++ {
+		if i < 100 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(10 * time.Microsecond)
+		}
+	}
+}
+
+// DPCCall is one call of a DPC handler: the parameters NDIS passes to
+// MiniportInterruptDPC, and the calls a DPC makes back into NDIS. It is valid only during
+// the call and belongs to the vCPU running it.
+type DPCCall struct {
+	Context  any             // MiniportDpcContext: nil when queued by an ISR's targets (R7)
+	Message  MessageID       // the message (0 for a line-based interrupt)
+	CPU      int             // the vCPU the DPC runs on
+	Throttle ReceiveThrottle // R8: MaxNBLs in, MorePending out
+
+	v         *vcpu
+	ix        *Interrupt
+	indicated int
+	enabled   bool
+}
+
+// Interrupt returns the interrupt this DPC belongs to.
+func (c *DPCCall) Interrupt() *Interrupt { return c.ix }
+
+// Indicate stands for NdisMIndicateReceiveNetBufferLists: it hands nbls to the stack on
+// this CPU. Indicating more than Throttle.MaxNBLs in one call is a violation (R8); the
+// NBLs are delivered all the same, so nothing is lost.
+func (c *DPCCall) Indicate(nbls []NBL) {
+	if len(nbls) == 0 {
+		return
+	}
+	before := c.indicated
+	c.indicated += len(nbls)
+	if c.indicated > c.Throttle.MaxNBLs && before <= c.Throttle.MaxNBLs {
+		c.ix.p.violate(c.v.rec, c.ix, "R8: DPC for message %d on vCPU %d indicated more than MaxNBLs=%d",
+			c.Message, c.CPU, c.Throttle.MaxNBLs)
+	}
+	if c.ix.stack != nil {
+		c.ix.stack.Indicate(c.CPU, nbls)
+	}
+}
+
+// Indicated returns how many NBLs this call has indicated so far.
+func (c *DPCCall) Indicated() int { return c.indicated }
+
+// QueueDPC is Interrupt.QueueDPC called from this DPC: the new DPCs join the batch and
+// their handoff is timed as same- or cross-CPU from this vCPU.
+func (c *DPCCall) QueueDPC(msg MessageID, targets CPUSet, ctx any) CPUSet {
+	if int(msg) >= len(c.ix.msgs) || c.ix.state.Load() != ixRegistered {
+		return 0
+	}
+	return c.ix.queue(c.v, msg, targets, ctx, Now(), c.v.id)
+}
+
+// EnableInterrupt re-enables the interrupt for this DPC's message and closes the batch
+// (R9). Only the last DPC of a batch should call it, and never a call that sets
+// Throttle.MorePending (R8): that is counted as a violation when the DPC returns.
+func (c *DPCCall) EnableInterrupt() {
+	c.enabled = true
+	c.ix.enable(c.v.rec, c.Message)
+}

@@ -1,0 +1,315 @@
+package core
+
+import (
+	"math/bits"
+	"runtime"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/ndisbench/ndisbench/affinity"
+	"github.com/ndisbench/ndisbench/rings"
+	"golang.org/x/sys/unix"
+)
+
+// Invariants (vcpu):
+//   - pending: any goroutine sets bits (Platform.Raise, Or); only the vCPU clears them,
+//     swapping the whole mask to 0 before dispatching, so a raise that lands during
+//     dispatch is delivered again, never lost.
+//   - dpcq: any goroutine pushes (Interrupt.queue); only the vCPU pops.
+//   - A waker publishes first (pending or dpcq), then calls wake; the vCPU prepares to
+//     park first, then re-checks pending, dpcq and stop (see parker's invariants).
+//   - rec, call, vectors' dispatch state: the vCPU's thread only.
+
+// vcpu is one simulated CPU: a goroutine locked to an OS thread, pinned to a real CPU
+// where the OS allows it, serving interrupts (its pending-vector mask, like a local
+// APIC's IRR), then DPCs (its DPC queue, at dispatch level), then idling.
+type vcpu struct {
+	vcpuHot
+	_ [cacheLinePad - unsafe.Sizeof(vcpuHot{})%cacheLinePad]byte
+
+	park parker
+	_    [cacheLinePad - unsafe.Sizeof(parker{})%cacheLinePad]byte
+
+	id      int
+	p       *Platform
+	realCPU int // the real CPU to pin to; -1 for none
+	dpcq    *rings.MPSC[*dpcObject]
+	vectors [vectorsPerVCPU]*vectorEntry
+	rec     *recorder
+	call    DPCCall
+	stop    atomic.Bool // Stop sets; the vCPU exits its loop
+	busy    atomic.Bool // the vCPU is running a handler (for Platform.Idle)
+
+	pinned bool  // set before Start returns
+	pinErr error // why not pinned
+}
+
+// vcpuHot is the state other CPUs write: its own padded line.
+type vcpuHot struct {
+	pending atomic.Uint64 // bit per vector slot; see Invariants
+}
+
+// wake makes sure the vCPU will look at its pending mask and DPC queue. Any goroutine,
+// after publishing work. Costs one load unless the vCPU is parked.
+func (v *vcpu) wake() {
+	if v.p.cfg.Idle == IdleSpinPark {
+		v.park.unpark()
+	}
+}
+
+// run is the vCPU's thread.
+func (v *vcpu) run(ready chan<- struct{}) {
+	defer v.p.wg.Done()
+	if v.realCPU >= 0 && !v.p.cfg.NoPin {
+		undo, err := affinity.Pin(v.realCPU)
+		if err == nil {
+			v.pinned = true
+			defer undo()
+		} else {
+			v.pinErr = err
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+		}
+	} else {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+	}
+	ready <- struct{}{}
+	v.loop()
+}
+
+// spinYieldEvery is how often a pure spinner yields to the Go scheduler, so that a
+// machine with fewer Ps than spinning vCPUs still progresses (correctness must never
+// depend on pinning or core count).
+const spinYieldEvery = 1 << 20
+
+func (v *vcpu) loop() {
+	spin := int64(v.p.cfg.Spin)
+	idleSince := int64(0)
+	for n := uint64(0); ; n++ {
+		if v.pending.Load() != 0 {
+			v.serveInterrupts()
+			idleSince = 0
+			continue
+		}
+		if o, ok := v.dpcq.Pop(); ok {
+			v.runDPC(o)
+			idleSince = 0
+			continue
+		}
+		if v.stop.Load() {
+			return
+		}
+		// Idle.
+		switch v.p.cfg.Idle {
+		case IdleSpin:
+			if n%spinYieldEvery == 0 {
+				runtime.Gosched()
+			}
+		case IdleSpinYield, IdleSpinPark:
+			if n%64 != 0 {
+				continue // read the clock only now and then
+			}
+			now := Now()
+			if idleSince == 0 {
+				idleSince = now
+				continue
+			}
+			if now-idleSince < spin {
+				continue
+			}
+			if v.p.cfg.Idle == IdleSpinYield {
+				osYield()
+				if n%(64*64) == 0 {
+					runtime.Gosched()
+				}
+				continue
+			}
+			v.park.prepare()
+			if v.pending.Load() != 0 || v.dpcq.Len() != 0 || v.stop.Load() {
+				v.park.cancel()
+				continue
+			}
+			v.rec.inc(CtrParks)
+			v.park.park()
+			idleSince = 0
+		}
+	}
+}
+
+// osYield gives the CPU to another runnable thread, keeping this thread's P.
+func osYield() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
+
+// serveInterrupts dispatches every pending vector, lowest slot first, until none is pending.
+func (v *vcpu) serveInterrupts() {
+	v.busy.Store(true)
+	for {
+		m := v.pending.Swap(0)
+		if m == 0 {
+			break
+		}
+		for ; m != 0; m &= m - 1 {
+			e := v.vectors[bits.TrailingZeros64(m)]
+			raised := e.raisedAt.Swap(0)
+			start := Now()
+			v.rec.inc(CtrInterrupts)
+			if raised != 0 {
+				v.rec.record(HistIRQDelivery, start-raised)
+			}
+			switch e.kind {
+			case vecMessage:
+				v.dispatchMessage(e, start)
+			case vecLine:
+				v.dispatchLine(e, start)
+			default:
+				v.rec.inc(CtrSpurious)
+			}
+		}
+	}
+	v.busy.Store(false)
+}
+
+// dispatchMessage runs a message ISR (R3, R4, R5).
+func (v *vcpu) dispatchMessage(e *vectorEntry, start int64) {
+	ix := e.ix.Load()
+	if ix == nil || !ix.enter() {
+		v.rec.inc(CtrSpurious) // deregistered (R11)
+		return
+	}
+	ms := &ix.msgs[e.msg]
+	ms.outstanding.Add(1) // the ISR holds the batch open while it queues
+	if ix.serialize {
+		ix.lock.lock()
+	}
+	res := ix.chars.MessageISR(ix.ctx, e.msg)
+	if ix.serialize {
+		ix.lock.unlock()
+	}
+	end := Now()
+	v.rec.inc(CtrISRCalls)
+	v.rec.record(HistISRDuration, end-start)
+	if !res.Recognized {
+		ix.p.violate(v.rec, ix, "R3: message ISR returned \"not mine\" for message %d on vCPU %d; message interrupts are never shared", e.msg, v.id)
+	}
+	v.afterISR(ix, e.msg, start, end, res)
+	ix.exit()
+}
+
+// dispatchLine runs the line's sharers' ISRs in registration order until one claims the
+// interrupt (R3), then delivers the line again if it is still asserted (level-triggered).
+func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
+	claimed := false
+	for _, ix := range *v.p.line.sharers.Load() {
+		if !ix.enter() {
+			continue
+		}
+		ms := &ix.msgs[0]
+		ms.outstanding.Add(1)
+		t0 := Now()
+		res := ix.chars.ISR(ix.ctx)
+		end := Now()
+		v.rec.inc(CtrISRCalls)
+		v.rec.record(HistISRDuration, end-t0)
+		if res.Recognized {
+			claimed = true
+			v.afterISR(ix, 0, t0, end, res)
+			ix.exit()
+			break
+		}
+		ix.notMine.Add(1)
+		v.rec.inc(CtrNotMine)
+		if ms.outstanding.Add(-1) == 0 {
+			ix.drained(v.rec, 0, end)
+		}
+		ix.exit()
+	}
+	if !claimed {
+		v.rec.inc(CtrUnclaimed)
+	}
+	if v.p.line.level.Load() != 0 {
+		v.p.Raise(v.p.line.vector) // still asserted: deliver again
+	}
+}
+
+// afterISR opens the batch, queues the DPCs the ISR asked for (R4, R6, R7: nil context),
+// and drops the ISR's hold on the batch.
+func (v *vcpu) afterISR(ix *Interrupt, msg MessageID, start, end int64, res ISRResult) {
+	ms := &ix.msgs[msg]
+	ms.batchStart.CompareAndSwap(0, start)
+	targets := res.TargetCPUs
+	if res.QueueDefaultDPC {
+		targets |= 1 << uint(v.id)
+	}
+	if targets != 0 {
+		ix.queue(v, msg, targets, nil, end, v.id)
+	}
+	if ms.outstanding.Add(-1) == 0 {
+		ix.drained(v.rec, msg, end)
+	}
+}
+
+// runDPC runs one DPC call at dispatch level (R6), applies receive throttling (R8) and
+// the watchdog (R9), and closes the batch when it was the last one.
+func (v *vcpu) runDPC(o *dpcObject) {
+	ix := o.ix
+	ctx, insertedAt, by, requeued := o.ctx, o.insertedAt, o.insertedBy, o.requeued
+	o.ctx = nil
+	o.queued.Store(false)
+	if !ix.enter() {
+		return // deregistered: a queued DPC is discarded, never run (R11)
+	}
+	v.busy.Store(true)
+	rec := v.rec
+	start := Now()
+	if !requeued {
+		if int(by) == v.id {
+			rec.record(HistISRToDPCSame, start-insertedAt)
+		} else {
+			rec.record(HistISRToDPCCross, start-insertedAt)
+		}
+	}
+	call := &v.call
+	*call = DPCCall{
+		Context:  ctx,
+		Message:  o.msg,
+		CPU:      v.id,
+		Throttle: ReceiveThrottle{MaxNBLs: v.p.cfg.MaxNBLs},
+		v:        v,
+		ix:       ix,
+	}
+	if ix.typ == MessageBased {
+		ix.chars.MessageDPC(ix.ctx, o.msg, call)
+	} else {
+		ix.chars.DPC(ix.ctx, call)
+	}
+	end := Now()
+	d := end - start
+	rec.inc(CtrDPCs)
+	rec.record(HistDPCDuration, d)
+	rec.record(HistDPCBatchSize, int64(call.indicated))
+	rec.add(CtrIndicated, uint64(call.indicated))
+	if d > int64(v.p.cfg.Budget) {
+		rec.inc(CtrDPCsOverBudget)
+	}
+	ms := &ix.msgs[o.msg]
+	if call.Throttle.MorePending {
+		rec.inc(CtrRequeues)
+		if call.enabled {
+			ix.p.violate(rec, ix, "R8: DPC for message %d on vCPU %d re-enabled interrupts and set MorePending", o.msg, v.id)
+		}
+		if o.queued.CompareAndSwap(false, true) {
+			// Call it again later on the same CPU (R8), after what is queued already.
+			o.ctx, o.insertedAt, o.insertedBy, o.requeued = ctx, end, int32(v.id), true
+			if !v.dpcq.Push(o) {
+				panic("core: DPC queue overflow despite capacity check")
+			}
+		} else if ms.outstanding.Add(-1) == 0 { // someone queued it again meanwhile
+			ix.drained(rec, o.msg, end)
+		}
+	} else if ms.outstanding.Add(-1) == 0 {
+		ix.drained(rec, o.msg, end)
+	}
+	call.Context, call.ix = nil, nil
+	v.busy.Store(false)
+	ix.exit()
+}
