@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// command is one subcommand: its one-line summary, its full usage text with examples,
+// and the function that parses its flags and runs it.
+type command struct {
+	summary string
+	usage   string
+	run     func(ctx context.Context, stdout, stderr io.Writer, args []string) error
+}
+
+// commands maps each subcommand's name to its command.
+var commands = map[string]command{
+	"calibrate": calibrateCommand,
+}
+
+var (
+	// errHelp is returned when the user asked for help; it exits 0.
+	errHelp = errors.New("help requested")
+)
+
+// run dispatches args to a subcommand.
+func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	if len(args) == 0 {
+		printUsage(stderr)
+		return usagef("no command given")
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 {
+			c, ok := commands[rest[0]]
+			if !ok {
+				return usagef("help: unknown command %q", rest[0])
+			}
+			fmt.Fprint(stdout, c.usage)
+			return nil
+		}
+		printUsage(stdout)
+		return nil
+	}
+	c, ok := commands[name]
+	if !ok {
+		printUsage(stderr)
+		return usagef("unknown command %q", name)
+	}
+	return c.run(ctx, stdout, stderr, rest)
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, "ndisbench: a benchmark of NDIS miniport interrupt handling (line-based, MSI, MSI-X),\n"+
+		"run as an executable model on CPU-pinned cores.\n\nUsage:\n\n\tbench <command> [flags]\n\nCommands:\n\n")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "\t%-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprint(w, "\nRun \"bench help <command>\" for a command's flags and examples.\n")
+}
+
+// parseFlags parses args into fs, turning every failure into a usageError that names the
+// command and the flag; -h prints the usage to stdout and returns errHelp. Stray
+// positional arguments are errors.
+func parseFlags(fs *flag.FlagSet, usage string, stdout io.Writer, args []string) error {
+	fs.SetOutput(io.Discard) // errors are reported once, by exitCode
+	fs.Usage = func() {}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			return errHelp
+		}
+		return usagef("%s: %v (see \"bench help %s\")", fs.Name(), err, fs.Name())
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q (see \"bench help %s\")",
+			fs.Name(), strings.Join(fs.Args(), " "), fs.Name())
+	}
+	return nil
+}
