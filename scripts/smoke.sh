@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A short run of the CLI that checks what it prints, what it writes, and that bad input
+# exits 2. Used by .ci/run; runnable by hand.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/bench" ./cmd/bench
+
+echo "bench calibrate (short)"
+"$tmp/bench" calibrate -samples 2000 -wake-samples 200 -o "$tmp/cal.json" | tee "$tmp/cal.txt"
+grep -q 'cache-line round trip' "$tmp/cal.txt"
+if ! command -v python3 >/dev/null; then
+  grep -q '"cacheline_rtt_ns"' "$tmp/cal.json" && grep -q '"clock_ns"' "$tmp/cal.json"
+  echo "cal.json has its fields (python3 missing: shallow check)"
+else python3 - "$tmp/cal.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k in ("clock_ns", "cpus", "pinned"):
+    assert k in d, k
+assert d["clock_ns"] > 0
+for k in ("cacheline_rtt_ns", "futex_wake_ns", "chan_wake_ns", "ring_handoff_ns"):
+    v = d[k]
+    if v is None:
+        assert k in d.get("unmeasured", {}), f"{k} is null but not explained"
+    else:
+        assert 0 < v["p50"] <= v["p99"], (k, v)
+print("cal.json ok")
+PY
+fi
+
+expect_usage_error() { # command... : must exit 2 and say something on stderr
+  set +e
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  set -e
+  if [ "$rc" -ne 2 ] || [ ! -s "$tmp/err" ]; then
+    echo "expected exit 2 with a message from: $*; got $rc"; cat "$tmp/err"; exit 1
+  fi
+  echo "exit 2 as expected: $(head -1 "$tmp/err")"
+}
+expect_usage_error "$tmp/bench" calibrate -cpus 9-x
+expect_usage_error "$tmp/bench" calibrate -samples 0
+expect_usage_error "$tmp/bench" nosuchcommand
+[ ! -e "$tmp/never.json" ] || exit 1
+echo "smoke: ok"
