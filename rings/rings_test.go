@@ -181,26 +181,16 @@ func TestStress(t *testing.T) {
 	if testing.Short() {
 		perProducer = 20000
 	}
+	s, _ := newSPSCAt[int](64, math.MaxUint64-1000)
+	m, _ := newMPSCAt[int](64, math.MaxUint64-1000)
 	cases := []struct {
 		name      string
 		producers int
 		r         ring
-		push      func(p int, v int) bool
-	}{}
-	s, _ := newSPSCAt[int](64, math.MaxUint64-1000)
-	cases = append(cases, struct {
-		name      string
-		producers int
-		r         ring
-		push      func(p int, v int) bool
-	}{"spsc", 1, s, func(_ int, v int) bool { return s.Push(v) }})
-	m, _ := newMPSCAt[int](64, math.MaxUint64-1000)
-	cases = append(cases, struct {
-		name      string
-		producers int
-		r         ring
-		push      func(p int, v int) bool
-	}{"mpsc/4", 4, m, func(_ int, v int) bool { return m.Push(v) }})
+	}{
+		{"spsc", 1, s},   // one producer, the SPSC contract
+		{"mpsc/4", 4, m}, // four producers racing on tail
+	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var wg sync.WaitGroup
@@ -210,7 +200,7 @@ func TestStress(t *testing.T) {
 					defer wg.Done()
 					for i := 0; i < perProducer; i++ {
 						v := p<<32 | i
-						for tries := 0; !c.push(p, v); tries++ {
+						for tries := 0; !c.r.Push(v); tries++ {
 							if tries%64 == 63 {
 								runtime.Gosched()
 							}
