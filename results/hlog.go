@@ -294,17 +294,35 @@ func parseIntervalLine(line string) (Interval, error) {
 }
 
 // maxLogSeconds bounds timestamps so that they fit a time.Duration (about 292 years).
-const maxLogSeconds = float64(math.MaxInt64/int64(time.Second)) - 1
+const maxLogSeconds = math.MaxInt64/int64(time.Second) - 1
 
-// parseSeconds parses a non-negative decimal number of seconds, rounded to the
-// nanosecond.
+// parseSeconds parses a non-negative decimal number of seconds ("1441812279.474", "2",
+// "0.000001"), exactly to the nanosecond (further digits are truncated): epoch timestamps
+// have more digits than a float64 holds in nanoseconds.
 func parseSeconds(s string) (time.Duration, error) {
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil || strings.ContainsAny(s, "xXpPiInN_") || !(v >= 0) || v > maxLogSeconds {
+	intPart, frac, _ := strings.Cut(s, ".")
+	bad := func() (time.Duration, error) {
 		return 0, fmt.Errorf("%q is not a number of seconds: %w", abbreviate(s), ErrSyntax)
 	}
-	return time.Duration(math.Round(v * 1e9)), nil
+	if intPart == "" && frac == "" || !allDigits(intPart) || !allDigits(frac) || len(intPart) > 12 {
+		return bad()
+	}
+	var secs int64
+	if intPart != "" {
+		var err error
+		if secs, err = strconv.ParseInt(intPart, 10, 64); err != nil || secs > maxLogSeconds {
+			return bad()
+		}
+	}
+	frac = (frac + "000000000")[:9]
+	ns, err := strconv.ParseInt(frac, 10, 64)
+	if err != nil {
+		return bad()
+	}
+	return time.Duration(secs)*time.Second + time.Duration(ns), nil
 }
+
+func allDigits(s string) bool { return strings.Trim(s, "0123456789") == "" }
 
 // abbreviate shortens s for an error message.
 func abbreviate(s string) string {
