@@ -165,6 +165,7 @@ func (p *Platform) RegisterInterrupt(ctx any, chars InterruptCharacteristics, st
 	for cpu := range p.vcpus {
 		p.objs[cpu] += messages
 	}
+	p.interrupts = append(p.interrupts, ix)
 	return ix, nil
 }
 
@@ -336,6 +337,12 @@ func (ix *Interrupt) Deregister() {
 			}
 		}
 		p.line.sharers.Store(&sharers)
+	}
+	for i, other := range p.interrupts {
+		if other == ix {
+			p.interrupts = append(p.interrupts[:i], p.interrupts[i+1:]...)
+			break
+		}
 	}
 	p.mu.Unlock()
 	for i := 0; ix.active.Load() != 0; i++ {

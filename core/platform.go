@@ -3,8 +3,6 @@ package core
 import (
 	"errors"
 	"fmt"
-	"math/bits"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -180,9 +178,10 @@ type Platform struct {
 	allCPUs CPUSet
 	vectors []vectorEntry // vCPU i's vectors are [i*64, i*64+64)
 
-	mu       sync.Mutex // registration, deregistration, vector allocation
-	nextSlot []int      // per vCPU: next free vector slot
-	objs     []int      // per vCPU: DPC objects that may be queued on it
+	mu         sync.Mutex   // registration, deregistration, vector allocation
+	nextSlot   []int        // per vCPU: next free vector slot
+	interrupts []*Interrupt // registered, not yet deregistered
+	objs       []int        // per vCPU: DPC objects that may be queued on it
 
 	line struct {
 		vector  Vector
@@ -420,8 +419,20 @@ func (p *Platform) violate(rec *recorder, ix *Interrupt, format string, args ...
 	p.viol.Unlock()
 }
 
-// Idle reports whether no vCPU has a pending interrupt or a queued DPC: a snapshot.
+// Idle reports whether nothing is left to run: no registered interrupt has a DPC queued or
+// running or an ISR in progress, and no vCPU has a pending vector or work in hand. It is a
+// snapshot: a device may raise again right after.
 func (p *Platform) Idle() bool {
+	p.mu.Lock()
+	for _, ix := range p.interrupts {
+		for i := range ix.msgs {
+			if ix.msgs[i].outstanding.Load() != 0 {
+				p.mu.Unlock()
+				return false
+			}
+		}
+	}
+	p.mu.Unlock()
 	for _, v := range p.vcpus {
 		if v.pending.Load() != 0 || v.dpcq.Len() != 0 || v.busy.Load() {
 			return false
@@ -433,14 +444,3 @@ func (p *Platform) Idle() bool {
 // GOMAXPROCSNeeded is the GOMAXPROCS a platform of n vCPUs needs for every vCPU to hold a
 // P at once while other goroutines (a load generator, the caller) still run.
 func GOMAXPROCSNeeded(n int) int { return n + 2 }
-
-// cpuList renders s with bits.
-func cpuIndices(s CPUSet) []int {
-	out := make([]int, 0, s.Count())
-	for m := uint64(s); m != 0; m &= m - 1 {
-		out = append(out, bits.TrailingZeros64(m))
-	}
-	return out
-}
-
-var _ = runtime.GOMAXPROCS

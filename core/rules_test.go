@@ -534,11 +534,13 @@ func TestR9_WatchdogCountsOverBudgetDPCAndBatch(t *testing.T) {
 	p.Raise(vec)
 	waitFor(t, "second batch", func() bool { return p.Counter(core.CtrBatches) == 2 && p.Idle() })
 	m := p.Metrics()
-	if got := m.Counters["dpcs_over_budget"]; got != 1 {
-		t.Errorf("dpcs_over_budget = %d, want 1", got)
+	// The slow DPC and its batch must be counted. (The quick one may be too, if the
+	// machine preempts the vCPU for longer than the budget: no assertion on speed.)
+	if got := m.Counters["dpcs_over_budget"]; got < 1 || got > 2 {
+		t.Errorf("dpcs_over_budget = %d, want 1 (2 at most on a loaded machine)", got)
 	}
-	if got := m.Counters["batches_over_budget"]; got != 1 {
-		t.Errorf("batches_over_budget = %d, want 1", got)
+	if got := m.Counters["batches_over_budget"]; got < 1 || got > 2 {
+		t.Errorf("batches_over_budget = %d, want 1 (2 at most on a loaded machine)", got)
 	}
 	if h := m.Hist("batch_duration"); h.TotalCount() != 2 || h.Max() < int64(300*time.Microsecond) {
 		t.Errorf("batch_duration: count %d max %d, want 2 batches, one ≥ 300µs", h.TotalCount(), h.Max())

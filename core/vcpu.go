@@ -38,7 +38,7 @@ type vcpu struct {
 	rec     *recorder
 	call    DPCCall
 	stop    atomic.Bool // Stop sets; the vCPU exits its loop
-	busy    atomic.Bool // the vCPU is running a handler (for Platform.Idle)
+	busy    atomic.Bool // the vCPU has taken work and not finished it (for Platform.Idle)
 
 	pinned bool  // set before Start returns
 	pinErr error // why not pinned
@@ -87,13 +87,21 @@ func (v *vcpu) loop() {
 	spin := int64(v.p.cfg.Spin)
 	idleSince := int64(0)
 	for n := uint64(0); ; n++ {
+		// busy is raised before work is taken (the swap of pending, the pop) so that
+		// Platform.Idle never sees the work gone and the vCPU not yet busy.
 		if v.pending.Load() != 0 {
+			v.busy.Store(true)
 			v.serveInterrupts()
+			v.busy.Store(false)
 			idleSince = 0
 			continue
 		}
-		if o, ok := v.dpcq.Pop(); ok {
-			v.runDPC(o)
+		if v.dpcq.Len() != 0 {
+			v.busy.Store(true)
+			if o, ok := v.dpcq.Pop(); ok {
+				v.runDPC(o)
+			}
+			v.busy.Store(false)
 			idleSince = 0
 			continue
 		}
@@ -142,7 +150,6 @@ func osYield() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
 
 // serveInterrupts dispatches every pending vector, lowest slot first, until none is pending.
 func (v *vcpu) serveInterrupts() {
-	v.busy.Store(true)
 	for {
 		m := v.pending.Swap(0)
 		if m == 0 {
@@ -166,7 +173,6 @@ func (v *vcpu) serveInterrupts() {
 			}
 		}
 	}
-	v.busy.Store(false)
 }
 
 // dispatchMessage runs a message ISR (R3, R4, R5).
@@ -258,7 +264,6 @@ func (v *vcpu) runDPC(o *dpcObject) {
 	if !ix.enter() {
 		return // deregistered: a queued DPC is discarded, never run (R11)
 	}
-	v.busy.Store(true)
 	rec := v.rec
 	start := Now()
 	if !requeued {
@@ -310,6 +315,5 @@ func (v *vcpu) runDPC(o *dpcObject) {
 		ix.drained(rec, o.msg, end)
 	}
 	call.Context, call.ix = nil, nil
-	v.busy.Store(false)
 	ix.exit()
 }
