@@ -81,3 +81,17 @@ func vcpus(max int) int {
 	}
 	return n
 }
+
+func TestInfoReportsHowThePlatformRuns(t *testing.T) {
+	p := newPlatform(t, core.PlatformConfig{VCPUs: 3, Idle: core.IdleSpinPark})
+	ri := p.Info()
+	if ri.VCPUs != 3 || ri.GOMAXPROCS != runtime.GOMAXPROCS(0) || ri.Idle != "spin-park" || ri.CPUs == "" {
+		t.Errorf("Info = %+v", ri)
+	}
+	if ri.Pinned == (ri.PinError != "") {
+		t.Errorf("Pinned %v but PinError %q", ri.Pinned, ri.PinError)
+	}
+	if runtime.NumCPU() < 3 && !ri.Oversubscribed {
+		t.Errorf("3 vCPUs on %d CPUs not reported as oversubscribed", runtime.NumCPU())
+	}
+}

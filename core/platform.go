@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -200,9 +201,43 @@ type Platform struct {
 		list []string
 	}
 
-	state   atomic.Int32 // platformNew → platformRunning → platformStopped
-	wg      sync.WaitGroup
-	started time.Time
+	state      atomic.Int32 // platformNew → platformRunning → platformStopped
+	wg         sync.WaitGroup
+	started    time.Time
+	gomaxprocs int // GOMAXPROCS when the vCPUs started
+}
+
+// RunInfo is what a result must say about how the platform ran.
+type RunInfo struct {
+	VCPUs      int    `json:"vcpus"`
+	CPUs       string `json:"cpus"`   // real CPUs the vCPUs were assigned, as a CPU list
+	Pinned     bool   `json:"pinned"` // every vCPU was pinned
+	PinError   string `json:"pin_error,omitempty"`
+	GOMAXPROCS int    `json:"gomaxprocs"` // at Start
+	Idle       string `json:"idle"`
+	// Oversubscribed is true when the vCPUs share real CPUs, or (with spinning idle
+	// strategies) when GOMAXPROCS leaves a spinning vCPU without a P of its own: the
+	// figures are then correct but not those of dedicated CPUs.
+	Oversubscribed bool `json:"oversubscribed"`
+}
+
+// Info reports how the platform runs. Valid after Start.
+func (p *Platform) Info() RunInfo {
+	pinned, err := p.Pinning()
+	ri := RunInfo{
+		VCPUs:      len(p.vcpus),
+		CPUs:       p.cfg.CPUs.String(),
+		Pinned:     pinned,
+		GOMAXPROCS: p.gomaxprocs,
+		Idle:       p.cfg.Idle.String(),
+	}
+	if err != nil {
+		ri.PinError = err.Error()
+	}
+	shared := len(p.cfg.CPUs) > 0 && len(p.cfg.CPUs) < len(p.vcpus)
+	starved := p.cfg.Idle != IdleSpinPark && p.gomaxprocs < GOMAXPROCSNeeded(len(p.vcpus))
+	ri.Oversubscribed = shared || starved
+	return ri
 }
 
 const (
@@ -282,6 +317,7 @@ func (p *Platform) Start() error {
 		return errors.New("core: platform: Start called twice")
 	}
 	p.started = time.Now()
+	p.gomaxprocs = runtime.GOMAXPROCS(0)
 	ready := make(chan struct{}, len(p.vcpus))
 	for _, v := range p.vcpus {
 		p.wg.Add(1)
@@ -441,6 +477,7 @@ func (p *Platform) Idle() bool {
 	return true
 }
 
-// GOMAXPROCSNeeded is the GOMAXPROCS a platform of n vCPUs needs for every vCPU to hold a
-// P at once while other goroutines (a load generator, the caller) still run.
+// GOMAXPROCSNeeded is the GOMAXPROCS a platform of n spinning vCPUs needs for every vCPU
+// to hold a P at once while other goroutines (a load generator, the caller) still run.
+// Spinning vCPUs hold their Ps; parked ones release theirs while in the futex wait.
 func GOMAXPROCSNeeded(n int) int { return n + 2 }
