@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -31,8 +32,9 @@ func HGRMScale(unit string) float64 {
 // (HGRMTicksPerHalfDistance per half-distance to 100%, as HdrHistogram's PercentileIterator
 // steps), the 100% line without its infinite last column, and the "#[Mean ...]",
 // "#[Max ...]" and "#[Buckets ...]" footer. Values are divided by unitScale (see HGRMScale)
-// and printed with as many decimals as h has significant digits. An empty histogram gives
-// the header and the footer only.
+// and printed with as many decimals as h has significant digits, rounded as Java rounds: the
+// output is byte for byte what HdrHistogram's Java implementation prints. An empty
+// histogram gives the header and the footer only.
 func WriteHGRM(w io.Writer, h *hdrhistogram.Histogram, unitScale float64) error {
 	if h == nil {
 		return errors.New("results: write hgrm: nil histogram")
@@ -41,20 +43,18 @@ func WriteHGRM(w io.Writer, h *hdrhistogram.Histogram, unitScale float64) error 
 		return fmt.Errorf("results: write hgrm: unit scale %v is not a positive number", unitScale)
 	}
 	bw := bufio.NewWriter(w)
-	digits := strconv.FormatInt(h.SignificantFigures(), 10)
-	lineFmt := "%12." + digits + "f %2.12f %10d %14.2f\n"
-	lastFmt := "%12." + digits + "f %2.12f %10d\n"
+	digits := int(h.SignificantFigures())
 	fmt.Fprintf(bw, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)")
 
 	total := h.TotalCount()
 	if total > 0 {
 		err := percentileSteps(h, HGRMTicksPerHalfDistance, func(value int64, level float64, count int64) {
 			p := level / 100
+			fmt.Fprintf(bw, "%12s %2s %10d", javaFixed(float64(value)/unitScale, digits), javaFixed(p, 12), count)
 			if level != 100 {
-				fmt.Fprintf(bw, lineFmt, float64(value)/unitScale, p, count, 1/(1-p))
-			} else {
-				fmt.Fprintf(bw, lastFmt, float64(value)/unitScale, p, count)
+				fmt.Fprintf(bw, " %14s", javaFixed(1/(1-p), 2))
 			}
+			bw.WriteByte('\n')
 		})
 		if err != nil {
 			return fmt.Errorf("results: write hgrm: %w", err)
@@ -66,13 +66,50 @@ func WriteHGRM(w io.Writer, h *hdrhistogram.Histogram, unitScale float64) error 
 		maxValue = h.Max()
 	}
 	buckets, subBuckets := hdrGeometry(h)
-	fmt.Fprintf(bw, "#[Mean    = %12."+digits+"f, StdDeviation   = %12."+digits+"f]\n", h.Mean()/unitScale, h.StdDev()/unitScale)
-	fmt.Fprintf(bw, "#[Max     = %12."+digits+"f, Total count    = %12d]\n", float64(maxValue)/unitScale, total)
+	fmt.Fprintf(bw, "#[Mean    = %12s, StdDeviation   = %12s]\n", javaFixed(h.Mean()/unitScale, digits), javaFixed(h.StdDev()/unitScale, digits))
+	fmt.Fprintf(bw, "#[Max     = %12s, Total count    = %12d]\n", javaFixed(float64(maxValue)/unitScale, digits), total)
 	fmt.Fprintf(bw, "#[Buckets = %12d, SubBuckets     = %12d]\n", buckets, subBuckets)
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("results: write hgrm: %w", err)
 	}
 	return nil
+}
+
+// javaFixed formats v with prec decimals as Java's Formatter does for "%.<prec>f": it
+// rounds the shortest decimal that identifies v half up, where Go's %f rounds v's exact
+// binary value half to even (0.9997802734375 is "0.999780273438" in Java, "...437" in Go).
+func javaFixed(v float64, prec int) string {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return strconv.FormatFloat(v, 'f', prec, 64)
+	}
+	s := strconv.FormatFloat(v, 'f', -1, 64)
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	if len(frac) <= prec {
+		frac += strings.Repeat("0", prec-len(frac))
+	} else {
+		up := frac[prec] >= '5'
+		digits := []byte(intPart + frac[:prec])
+		for i := len(digits) - 1; up && i >= 0; i-- {
+			if digits[i] == '9' {
+				digits[i] = '0'
+			} else {
+				digits[i]++
+				up = false
+			}
+		}
+		if up {
+			digits = append([]byte{'1'}, digits...)
+		}
+		intPart, frac = string(digits[:len(digits)-prec]), string(digits[len(digits)-prec:])
+	}
+	if prec == 0 {
+		return sign + intPart
+	}
+	return sign + intPart + "." + frac
 }
 
 // percentileSteps calls emit for each step of HdrHistogram's PercentileIterator over h

@@ -191,3 +191,29 @@ func TestWriteHGRMRefuses(t *testing.T) {
 		t.Error("nil histogram accepted")
 	}
 }
+
+func TestJavaFixed(t *testing.T) {
+	tests := []struct {
+		v    float64
+		prec int
+		want string
+	}{
+		{0.9997802734375, 12, "0.999780273438"}, // an exact tie: half up (Go's %f gives ...437)
+		{0.125, 2, "0.13"},                      // tie, half up
+		{1.005, 2, "1.01"},                      // shortest decimal "1.005" rounds up, as Java does
+		{2.5, 0, "3"},                           // no decimals
+		{9.9996, 3, "10.000"},                   // carry into the integer part
+		{999.9999, 3, "1000.000"},               // carry adds a digit
+		{0, 3, "0.000"},                         // zero
+		{-1.25, 1, "-1.3"},                      // negative: half away from zero
+		{1e21, 2, "1000000000000000000000.00"},  // no exponent
+		{1234.5678, 2, "1234.57"},               // ordinary rounding
+		{0.1, 12, "0.100000000000"},             // padding
+		{math.Inf(1), 2, "+Inf"},                // not reached by WriteHGRM
+	}
+	for _, tt := range tests {
+		if got := javaFixed(tt.v, tt.prec); got != tt.want {
+			t.Errorf("javaFixed(%v, %d) = %q, want %q", tt.v, tt.prec, got, tt.want)
+		}
+	}
+}
