@@ -36,7 +36,7 @@ const (
 // (".<name>.tmp-*"), which is synced, given mode 0644 and renamed over path, and the
 // directory is synced. If write or any step fails (or write panics), the temporary file is
 // removed and path is left as it was.
-func WriteFileAtomic(path string, write func(io.Writer) error) (err error) {
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
 	dir, name := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -141,7 +141,7 @@ func RunStem(res *Result, i int) string {
 // exist or be an empty directory, or, with out.Replace, hold a previous result set, which
 // is then replaced (moved aside, the new set renamed into place, the old one removed).
 // Otherwise it fails with ErrExists. The result is validated first (Validate).
-func WriteDir(path string, out *Output) (err error) {
+func WriteDir(path string, out *Output) error {
 	if out == nil || out.Result == nil {
 		return errors.New("results: write dir: no result")
 	}
@@ -254,7 +254,11 @@ func moveIntoPlace(tmp, path, parent, name string, replaceOld bool) error {
 		os.Remove(old)
 		return err
 	}
-	return os.RemoveAll(old)
+	if err := os.RemoveAll(old); err != nil {
+		// The new set is in place; only the old one's removal failed.
+		return fmt.Errorf("written, but the previous result set is left in %s: %w", old, err)
+	}
+	return nil
 }
 
 // writeSet writes every file of out into dir.

@@ -55,6 +55,10 @@ type Interval struct {
 // seconds since the base time and LENGTH in seconds, both with three decimals
 // (milliseconds, the format's resolution), and MAX is the histogram's maximum divided by
 // the tag's ratio (SetMaxValueRatio). Not safe for concurrent use.
+//
+// hdrhistogram-go's own HistogramLogWriter is not used: it writes the start time in whole
+// seconds and timestamps with six decimals where Java writes three, and its reader skips
+// malformed lines without saying where.
 type IntervalLogWriter struct {
 	w      *bufio.Writer
 	ratios map[string]float64

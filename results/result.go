@@ -213,6 +213,8 @@ func (h Histogram) Decode() (*hdrhistogram.Histogram, error) {
 	return d, nil
 }
 
+var _ io.WriterTo = (*Result)(nil)
+
 // WriteTo writes r as indented JSON followed by a newline. It validates r first and writes
 // nothing when r is invalid, so that everything it writes, Read accepts.
 func (r *Result) WriteTo(w io.Writer) (int64, error) {
@@ -429,6 +431,8 @@ type ParseError struct {
 	Line int    // 1-based line number; 0 when the error is not tied to a line
 	Err  error
 }
+
+var _ error = (*ParseError)(nil)
 
 // Error returns "results: FILE:LINE: ERR", leaving out what is unknown.
 func (e *ParseError) Error() string {

@@ -116,15 +116,21 @@ func TestHistogramDecodeChecksCount(t *testing.T) {
 	}
 }
 
-// sampleJSON returns sampleResult's JSON as a generic map, for tests to break.
+// sampleJSONBytes caches sampleResult's JSON.
+var sampleJSONBytes []byte
+
+// sampleJSON returns sampleResult's JSON as a fresh generic map, for tests to break.
 func sampleJSON(t *testing.T) map[string]any {
 	t.Helper()
-	var buf bytes.Buffer
-	if _, err := sampleResult(t).WriteTo(&buf); err != nil {
-		t.Fatal(err)
+	if sampleJSONBytes == nil {
+		var buf bytes.Buffer
+		if _, err := sampleResult(t).WriteTo(&buf); err != nil {
+			t.Fatal(err)
+		}
+		sampleJSONBytes = buf.Bytes()
 	}
 	var m map[string]any
-	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+	if err := json.Unmarshal(sampleJSONBytes, &m); err != nil {
 		t.Fatal(err)
 	}
 	return m
