@@ -1,0 +1,220 @@
+package nicmodel
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ndisbench/ndisbench/core"
+)
+
+// countIRQ counts raises and lowers.
+type countIRQ struct{ raised, lowered atomic.Int64 }
+
+func (c *countIRQ) Raise() { c.raised.Add(1) }
+func (c *countIRQ) Lower() { c.lowered.Add(1) }
+
+func newNIC(t *testing.T, cfg Config) (*NIC, []*countIRQ) {
+	t.Helper()
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	irqs := make([]*countIRQ, n.Vectors())
+	for v := range irqs {
+		irqs[v] = &countIRQ{}
+		n.Connect(v, irqs[v])
+	}
+	return n, irqs
+}
+
+func TestConfigErrorsNameTheField(t *testing.T) {
+	tests := []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{Queues: 0}, "queues"},                            // no queue
+		{Config{Queues: 65}, "queues"},                           // more than 64
+		{Config{Queues: 1, RingSize: 1000}, "ring_size"},         // not a power of two
+		{Config{Queues: 1, Buffers: -1}, "buffers"},              // negative buffers
+		{Config{Queues: 1, Mode: Mode(9)}, "mode"},               // unknown mode
+		{Config{Queues: 1, ModerationPackets: -1}, "moderation"}, // negative threshold
+	}
+	for _, tt := range tests {
+		_, err := New(tt.cfg)
+		if !errors.Is(err, ErrConfig) || err == nil || !contains(err.Error(), tt.want) {
+			t.Errorf("New(%+v) = %v; want an ErrConfig naming %s", tt.cfg, err, tt.want)
+		}
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
+
+func TestVectorsPerMode(t *testing.T) {
+	for _, tt := range []struct {
+		mode Mode
+		want int
+	}{{ModeMSIX, 4}, {ModeMSI, 1}, {ModeLine, 1}} {
+		n, _ := newNIC(t, Config{Queues: 4, Mode: tt.mode})
+		if n.Vectors() != tt.want {
+			t.Errorf("%v: %d vectors, want %d", tt.mode, n.Vectors(), tt.want)
+		}
+	}
+}
+
+func TestMaskedVectorLatchesAndUnmaskReRaises(t *testing.T) {
+	n, irqs := newNIC(t, Config{Queues: 2, Mode: ModeMSIX, RingSize: 8})
+	n.Mask(1)
+	n.Receive(1, core.NBL{}, 1)
+	if got := irqs[1].raised.Load(); got != 0 {
+		t.Fatalf("a masked vector raised %d interrupts", got)
+	}
+	n.Unmask(1)
+	if got := irqs[1].raised.Load(); got != 1 {
+		t.Fatalf("unmasking with a descriptor pending raised %d interrupts, want 1", got)
+	}
+	if s := n.Stats(); s.Rearms != 1 {
+		t.Errorf("rearms = %d, want 1", s.Rearms)
+	}
+	// Unmasking an empty queue raises nothing.
+	var dst [8]core.NBL
+	n.Take(1, dst[:])
+	n.Mask(1)
+	n.Unmask(1)
+	if got := irqs[1].raised.Load(); got != 1 {
+		t.Errorf("unmasking with nothing pending raised again (%d)", got)
+	}
+}
+
+// TestNoLostInterrupt races the generator against a driver that masks in its "ISR" and
+// drains then unmasks in its "DPC": every descriptor must be taken, however they interleave.
+func TestNoLostInterrupt(t *testing.T) {
+	const packets = 200000
+	n, err := New(Config{Queues: 1, Mode: ModeMSIX, RingSize: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var irq chanIRQ
+	irq.c = make(chan struct{}, 1)
+	n.Connect(0, &irq)
+	var taken atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // the driver
+		defer wg.Done()
+		var dst [16]core.NBL
+		for taken.Load()+int64(n.Stats().Dropped) < packets {
+			select {
+			case <-irq.c:
+			case <-time.After(2 * time.Second):
+				return // lost interrupt: the generator stopped and nobody raised
+			}
+			n.Mask(0)
+			for {
+				k := n.Take(0, dst[:])
+				if k == 0 {
+					break
+				}
+				for _, d := range dst[:k] {
+					n.Return(0, d.Buf)
+				}
+				taken.Add(int64(k))
+			}
+			n.Unmask(0)
+		}
+	}()
+	for i := 0; i < packets; i++ {
+		n.Receive(0, core.NBL{}, int64(i))
+	}
+	wg.Wait()
+	s := n.Stats()
+	if got := taken.Load() + int64(s.Dropped); got != packets {
+		t.Fatalf("taken %d + dropped %d = %d of %d packets: an interrupt was lost", taken.Load(), s.Dropped, got, packets)
+	}
+	if int64(s.Written) != taken.Load() {
+		t.Errorf("written %d, taken %d", s.Written, taken.Load())
+	}
+}
+
+type chanIRQ struct{ c chan struct{} }
+
+func (c *chanIRQ) Raise() {
+	select {
+	case c.c <- struct{}{}:
+	default: // already pending: interrupts coalesce
+	}
+}
+func (c *chanIRQ) Lower() {}
+
+func TestExhaustionDropsAndRecycles(t *testing.T) {
+	n, _ := newNIC(t, Config{Queues: 1, Mode: ModeMSI, RingSize: 8, Buffers: 4})
+	for i := 0; i < 6; i++ {
+		n.Receive(0, core.NBL{}, 1)
+	}
+	if s := n.Stats(); s.Written != 4 || s.Dropped != 2 {
+		t.Fatalf("with 4 buffers: written %d dropped %d, want 4 and 2", s.Written, s.Dropped)
+	}
+	var dst [8]core.NBL
+	k := n.Take(0, dst[:])
+	for i, d := range dst[:k] {
+		if d.Seq != uint64(i) || d.Queue != 0 {
+			t.Errorf("descriptor %d: seq %d queue %d", i, d.Seq, d.Queue)
+		}
+	}
+	// Until the stack returns buffers, the queue stays exhausted.
+	if n.Receive(0, core.NBL{}, 2) {
+		t.Fatal("a queue with every buffer held by the stack accepted a packet")
+	}
+	n.Return(0, dst[0].Buf)
+	if !n.Receive(0, core.NBL{}, 3) {
+		t.Fatal("a returned buffer was not reused")
+	}
+}
+
+func TestLineCauseRegisterIsReadToClear(t *testing.T) {
+	n, irqs := newNIC(t, Config{Queues: 3, Mode: ModeLine})
+	n.Receive(0, core.NBL{}, 1)
+	n.Receive(2, core.NBL{}, 1)
+	if got := n.ReadCause(); got != 0b101 {
+		t.Errorf("cause = %b, want 101", got)
+	}
+	if got := n.ReadCause(); got != 0 {
+		t.Errorf("second read = %b, want 0 (read-to-clear)", got)
+	}
+	if irqs[0].lowered.Load() != 2 || irqs[0].raised.Load() != 2 {
+		t.Errorf("line raised %d lowered %d", irqs[0].raised.Load(), irqs[0].lowered.Load())
+	}
+}
+
+func TestModerationHoldsAndPollReleases(t *testing.T) {
+	n, irqs := newNIC(t, Config{Queues: 1, Mode: ModeMSIX, ModerationInterval: 100 * time.Nanosecond, ModerationPackets: 4})
+	n.Receive(0, core.NBL{}, 1000) // first: fires (the interval since time 0 has ended)
+	n.Receive(0, core.NBL{}, 1010) // within the interval: held
+	n.Receive(0, core.NBL{}, 1020)
+	if got := irqs[0].raised.Load(); got != 1 {
+		t.Fatalf("raised %d, want 1 (the rest held by moderation)", got)
+	}
+	n.Poll(1050)
+	if got := irqs[0].raised.Load(); got != 1 {
+		t.Fatalf("Poll before the interval ended raised (%d)", got)
+	}
+	n.Poll(1100)
+	if got := irqs[0].raised.Load(); got != 2 {
+		t.Fatalf("Poll after the interval raised %d in all, want 2", got)
+	}
+	for i := 0; i < 4; i++ { // the packet threshold fires inside the interval
+		n.Receive(0, core.NBL{}, 1101+int64(i))
+	}
+	if got := irqs[0].raised.Load(); got != 3 {
+		t.Errorf("4 packets inside the interval raised %d in all, want 3", got)
+	}
+}
