@@ -5,9 +5,10 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ndisbench/ndisbench/affinity"
 )
 
 // DetectEnvironment describes the running process and machine with what it can find
@@ -86,22 +87,4 @@ func parseCPUModel(r io.Reader) string {
 }
 
 // formatCPUList formats ascending CPU numbers as a list of ranges: "0-3,6".
-func formatCPUList(cpus []int) string {
-	var b strings.Builder
-	for i := 0; i < len(cpus); {
-		j := i
-		for j+1 < len(cpus) && cpus[j+1] == cpus[j]+1 {
-			j++
-		}
-		if b.Len() > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.Itoa(cpus[i]))
-		if j > i {
-			b.WriteByte('-')
-			b.WriteString(strconv.Itoa(cpus[j]))
-		}
-		i = j + 1
-	}
-	return b.String()
-}
+func formatCPUList(cpus []int) string { return affinity.CPUList(cpus).String() }
