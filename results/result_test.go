@@ -329,12 +329,23 @@ func FuzzRead(f *testing.F) {
 	f.Add([]byte(`null`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, err := Read(bytes.NewReader(data))
+		// A document of this schema with another major version is refused for its version.
+		var probe struct{ Schema, Version string }
+		if json.Unmarshal(data, &probe) == nil && probe.Schema == SchemaName {
+			major, _, ok := strings.Cut(probe.Version, ".")
+			if ok && major != "" && strings.TrimLeft(major, "0") != "1" && strings.Trim(major, "0123456789") == "" && !errors.Is(err, ErrVersion) {
+				t.Fatalf("version %q: Read gave %v, want ErrVersion", probe.Version, err)
+			}
+		}
 		if err != nil {
 			var pe *ParseError
 			if !errors.As(err, &pe) {
 				t.Fatalf("error %T is not a *ParseError: %v", err, err)
 			}
 			return
+		}
+		if _, err := checkVersion(res.Version); err != nil || res.Schema != SchemaName {
+			t.Fatalf("accepted schema %q version %q", res.Schema, res.Version)
 		}
 		// Whatever Read accepts, WriteTo writes and Read reads back unchanged.
 		var out bytes.Buffer
