@@ -18,7 +18,11 @@ import (
 // Java's Histogram.outputPercentileDistribution(out, 5, SCALE); java.hlog is what Java's
 // HistogramLogWriter wrote for latency1-3 tagged "isr_to_dpc" and batch tagged
 // "dpc_batch_size" at 0, 1 and 2 s after its base time, then single untagged at 3 s for
-// 0.5 s.
+// 0.5 s. testdata/java/Gen.java made them; to make them again (Debian):
+//
+//	apt-get install libhdrhistogram-java
+//	cd testdata/java && javac -cp /usr/share/java/hdrhistogram.jar -d /tmp Gen.java &&
+//	    java -cp /usr/share/java/hdrhistogram.jar:/tmp Gen .
 
 func javaHistogram(t *testing.T, name string) *hdrhistogram.Histogram {
 	t.Helper()
