@@ -123,7 +123,8 @@ func (c ScheduleConfig) kind() (schedKind, error) {
 func positiveFinite(x float64) bool { return x > 0 && !math.IsInf(x, 1) }
 
 // Schedule produces intended arrival times, in ns from the start of the run. The first
-// packet is at 0; the times never decrease. It is not safe for concurrent use.
+// packet is at 0; the times never decrease; a time past math.MaxInt64 ns (292 years, as
+// a very low rate gives) saturates at math.MaxInt64. It is not safe for concurrent use.
 type Schedule struct {
 	cfg  ScheduleConfig
 	kind schedKind
@@ -169,18 +170,31 @@ func (s *Schedule) Next() int64 {
 		if n > 0 {
 			s.at += s.rng.ExpFloat64() * s.gap
 		}
-		return int64(s.at)
+		return nsFromFloat(s.at)
 	case schedBursts:
 		// Packet n is due at n gaps of "on" time; every full burst before it adds an off
 		// period. On-time falls in [0, on) of its burst, so nothing lands in an off window.
-		on := int64(float64(n) * 1e9 / s.cfg.RatePPS)
-		return on/s.cfg.OnNs*(s.cfg.OnNs+s.cfg.OffNs) + on%s.cfg.OnNs
+		on := nsFromFloat(float64(n) * 1e9 / s.cfg.RatePPS)
+		bursts, period := on/s.cfg.OnNs, s.cfg.OnNs+s.cfg.OffNs
+		if bursts > (math.MaxInt64-s.cfg.OnNs)/period {
+			return math.MaxInt64
+		}
+		return bursts*period + on%s.cfg.OnNs
 	case schedRamp:
-		s.last = max(s.last, int64(s.rampTime(float64(n))))
+		s.last = max(s.last, nsFromFloat(s.rampTime(float64(n))))
 		return s.last
 	default: // constant: computed from n, not summed, so it never drifts
-		return int64(float64(n) * 1e9 / s.cfg.RatePPS)
+		return nsFromFloat(float64(n) * 1e9 / s.cfg.RatePPS)
 	}
+}
+
+// nsFromFloat converts a time in ns to int64, saturating at math.MaxInt64: a packet
+// due more than 292 years from now is never due, and the times still never decrease.
+func nsFromFloat(x float64) int64 {
+	if x >= math.MaxInt64 { // float64(math.MaxInt64) is 2^63
+		return math.MaxInt64
+	}
+	return int64(x)
 }
 
 // rampTime inverts the ramp's cumulative count N(t) = r0*t + slope*t²/2 (then
@@ -193,7 +207,7 @@ func (s *Schedule) rampTime(n float64) float64 {
 		return 0
 	}
 	// slope/2*t² + r0*t - n = 0, in the form that does not cancel when slope is small.
-	return 2 * n / (s.r0 + math.Sqrt(s.r0*s.r0+2*s.slope*n))
+	return 2 * n / (s.r0 + math.Sqrt(max(0, s.r0*s.r0+2*s.slope*n))) // max: rounding near the end of a ramp to ~0
 }
 
 // OfferedRate returns the expected packets per second over the window [0, durationNs):

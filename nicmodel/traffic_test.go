@@ -230,6 +230,29 @@ func TestScheduleOfferedRateMatchesSchedule(t *testing.T) {
 	}
 }
 
+// TestScheduleFarFutureSaturates: rates so low that the next packet is centuries away
+// give math.MaxInt64, never a wrapped, negative time.
+func TestScheduleFarFutureSaturates(t *testing.T) {
+	tests := []ScheduleConfig{
+		{Kind: KindConstant, RatePPS: 1e-10},                              // one packet per 317 years
+		{Kind: KindPoisson, RatePPS: 1e-12},                               // likewise, on average
+		{Kind: KindBursts, RatePPS: 1e-3, OnNs: 1, OffNs: 1e18},           // 31-year silences
+		{Kind: KindRamp, RatePPS: 1, RampToPPS: 1e-12, RampNs: 1e9},       // ramps down to almost nothing
+		{Kind: KindBursts, RatePPS: 1, OnNs: 1, OffNs: math.MaxInt64 - 1}, // the longest period
+	}
+	for _, c := range tests {
+		s := mustSchedule(t, c)
+		if at := s.Next(); at != 0 {
+			t.Errorf("%+v: first packet at %d, want 0", c, at)
+		}
+		for i := 1; i < 4; i++ {
+			if at := s.Next(); at != math.MaxInt64 {
+				t.Errorf("%+v: packet %d at %d, want math.MaxInt64", c, i, at)
+			}
+		}
+	}
+}
+
 func TestScheduleDeterminism(t *testing.T) {
 	seq := func(c ScheduleConfig) []int64 {
 		s := mustSchedule(t, c)
@@ -270,6 +293,9 @@ func FuzzScheduleConfig(f *testing.F) {
 	f.Add("ramp", 1e3, 1e9, int64(1e6), int64(0), int64(0), uint64(0))
 	f.Add("ramp", 1e9, 1.0, int64(1e3), int64(0), int64(0), uint64(0))
 	f.Add("bursts", -1.0, 0.0, int64(0), int64(-5), int64(0), uint64(0))
+	f.Add("constant", 1e-10, 0.0, int64(0), int64(0), int64(0), uint64(0))
+	f.Add("bursts", 1e-3, 0.0, int64(0), int64(1), int64(1e18), uint64(0))
+	f.Add("ramp", 1.0, 1e-12, int64(1e9), int64(0), int64(0), uint64(0))
 	f.Fuzz(func(t *testing.T, kind string, rate, rampTo float64, rampNs, on, off int64, seed uint64) {
 		c := ScheduleConfig{Kind: kind, RatePPS: rate, RampToPPS: rampTo, RampNs: rampNs, OnNs: on, OffNs: off, Seed: seed}
 		err := c.Validate()
@@ -292,7 +318,7 @@ func FuzzScheduleConfig(f *testing.F) {
 			if at < prev {
 				t.Fatalf("%+v: time went backwards: %d after %d", c, at, prev)
 			}
-			if kind == KindBursts && at%(on+off) >= on {
+			if kind == KindBursts && at != math.MaxInt64 && at%(on+off) >= on { // MaxInt64: never
 				t.Fatalf("%+v: packet at %d ns is in an off window", c, at)
 			}
 			prev = at
