@@ -449,6 +449,47 @@ func TestFlowsZipf(t *testing.T) {
 	}
 }
 
+// TestAliasTableMatchesWeights reads the probabilities back out of alias tables: each
+// outcome's share of its own column plus the spill of the columns aliased to it.
+func TestAliasTableMatchesWeights(t *testing.T) {
+	zipf := make([]float64, 1000)
+	for k := range zipf {
+		zipf[k] = math.Pow(float64(k+1), -1.1)
+	}
+	tests := []struct {
+		name string
+		w    []float64
+	}{
+		{"zipf", zipf},                      // the flows' use
+		{"one", []float64{3}},               // a single outcome
+		{"uniform", []float64{1, 1, 1, 1}},  // all columns full
+		{"zero", []float64{0, 5, 0, 1, 2}},  // outcomes that must never be drawn
+		{"skewed", []float64{1e6, 1, 1, 1}}, // one column feeds all others
+	}
+	for _, tt := range tests {
+		thresh, alias := newAlias(tt.w)
+		n := float64(len(tt.w))
+		got := make([]float64, len(tt.w))
+		for i := range tt.w {
+			keep := float64(thresh[i]) / (1 << 32)
+			if alias[i] == int32(i) {
+				keep = 1
+			}
+			got[i] += keep / n
+			got[alias[i]] += (1 - keep) / n
+		}
+		var sum float64
+		for _, x := range tt.w {
+			sum += x
+		}
+		for i, x := range tt.w {
+			if want := x / sum; math.Abs(got[i]-want) > 1e-9 || (x == 0 && got[i] != 0) {
+				t.Errorf("%s: outcome %d has probability %.12f, want %.12f", tt.name, i, got[i], want)
+			}
+		}
+	}
+}
+
 func TestFlowsDeterminism(t *testing.T) {
 	draw := func(c FlowConfig) ([]FlowTuple, []int) {
 		f := mustFlows(t, c)
