@@ -296,7 +296,7 @@ type Flows struct {
 }
 
 // NewFlows validates c, generates c.Count distinct flows and hashes each with t (nil
-// means a Toeplitz with DefaultRSSKey).
+// means a Toeplitz with DefaultRSSKey; a 4-tuple needs a key of at least 16 bytes).
 func NewFlows(c FlowConfig, t *Toeplitz) (*Flows, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -306,6 +306,9 @@ func NewFlows(c FlowConfig, t *Toeplitz) (*Flows, error) {
 		if t, err = NewToeplitz(DefaultRSSKey[:]); err != nil {
 			return nil, err
 		}
+	}
+	if t.MaxInput() < FlowTupleLen {
+		return nil, flowErr("rss_key of %d bytes cannot hash a 4-tuple: want at least %d", len(t.key), FlowTupleLen+4)
 	}
 	f := &Flows{
 		cfg:    c,
@@ -404,9 +407,9 @@ const (
 	MaxPacketSize = 9216
 )
 
-// The simple IMIX, as traffic generators (Spirent, Ixia, Cisco TRex) and the "Internet
-// Mix" literature define it: 7 frames of 64 bytes, 4 of 594 and 1 of 1518 (Ethernet frame
-// sizes, FCS included), a mean of 4342/12 ≈ 361.8 bytes.
+// The "simple IMIX" of network test equipment and the Internet Mix (IMIX) literature
+// (e.g. Wikipedia, "Internet Mix"): 7 frames of 64 bytes, 4 of 594 and 1 of 1518
+// (Ethernet frame sizes, FCS included), a mean of 4342/12 ≈ 361.8 bytes.
 var imix = [...]struct{ size, weight int }{{64, 7}, {594, 4}, {1518, 1}}
 
 // imixDeck lists every size as often as its weight: a uniform draw from it is an IMIX

@@ -363,6 +363,16 @@ func TestFlowConfigErrors(t *testing.T) {
 	}
 }
 
+func TestNewFlowsRefusesAShortKey(t *testing.T) {
+	_, err := NewFlows(FlowConfig{Count: 1}, mustToeplitz(t, make([]byte, 15)))
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "rss_key of 15 bytes") {
+		t.Errorf("NewFlows with a 15-byte key = %v, want an ErrConfig naming rss_key", err)
+	}
+	if _, err := NewFlows(FlowConfig{Count: 1}, mustToeplitz(t, make([]byte, 16))); err != nil {
+		t.Errorf("NewFlows with a 16-byte key = %v, want success", err)
+	}
+}
+
 func TestFlowsAreDistinctAndHashed(t *testing.T) {
 	key := DefaultRSSKey
 	key[0] ^= 1 // a non-default key: the hashes must come from the Toeplitz given
