@@ -6,54 +6,71 @@ import (
 )
 
 // Invariants (SPSC):
-//   - head and tail are free-running uint64 counters; slot i lives at buf[i&mask].
-//   - 0 <= tail-head <= cap at every instant (unsigned arithmetic, so it holds across the
-//     2^64 wrap as well).
-//   - Only the producer writes tail and the slots in [tail, head+cap); only the consumer
-//     writes head and reads the slots in [head, tail).
-//   - The producer publishes slots with tail.Store after writing them; the consumer
-//     publishes released slots with head.Store after reading (and zeroing) them.
-//   - cachedHead is the producer's private copy of head (never ahead of it); cachedTail the
-//     consumer's private copy of tail. They spare a cross-core load until the ring looks
-//     full (producer) or empty (consumer).
+//   - head and tail are free-running uint64 positions; position p lives in buf[p&mask].
+//   - 0 <= tail-head <= cap at every instant, in unsigned arithmetic, so it holds across
+//     the 2^64 wrap as well. The items are the positions [head, tail).
+//   - Only the producer writes tail, and the slots of positions [tail, head+cap); only the
+//     consumer writes head, and reads the slots of positions [head, tail).
+//   - The producer writes slots first and then publishes them with tail.Store; the
+//     consumer reads (and, for pointer types, clears) slots first and then releases them
+//     with head.Store. Each side loads the other's index atomically before touching the
+//     slots it covers.
+//   - cachedHead is the producer's private copy of a past value of head, so
+//     cachedHead <= head; cachedTail is the consumer's private copy of a past value of
+//     tail, so cachedTail <= tail. Each side trusts its cache while the cache says there
+//     is room (items) enough, and reloads the other's index only when it does not: a
+//     cross-core load only when the ring looks full (producer) or empty (consumer).
+//   - reserved is the number of slots from tail on that the last Reserve handed out and
+//     Commit may publish; peeked the number of items from head on that the last Peek
+//     handed out and Release may remove. Any other operation of the same side zeroes it.
+//   - Each side's fields share one 128-byte-aligned block of their own (see the layout
+//     test), apart from the other side's and from the read-only fields.
 
-// SPSC is a bounded single-producer single-consumer ring. Exactly one goroutine at a time
-// may call the producer methods (Push, PushBatch, Reserve, Commit) and exactly one the
-// consumer methods (Pop, PopBatch, Peek, Release); Len and Cap may be called by anyone.
+// SPSC is a bounded single-producer single-consumer ring. One goroutine at a time may
+// call the producer methods (Push, PushBatch, Reserve, Commit) and one goroutine at a
+// time the consumer methods (Pop, PopBatch, Peek, Release); the two may differ and run
+// concurrently. Len and Cap may be called by any goroutine. Handing a side to another
+// goroutine needs a happens-before edge (a channel send, a mutex) like any plain data.
 type SPSC[T any] struct {
-	_ [cacheLinePad]byte
+	// Read-only after construction; read by both sides.
+	buf   []T
+	mask  uint64
+	clear bool // T holds pointers: clear a slot when its item leaves
+	_     [cacheLinePad - unsafe.Sizeof(readOnlyFields{})%cacheLinePad]byte
 
 	prod spscProducer
 	_    [cacheLinePad - unsafe.Sizeof(spscProducer{})%cacheLinePad]byte
 
 	cons spscConsumer
 	_    [cacheLinePad - unsafe.Sizeof(spscConsumer{})%cacheLinePad]byte
-
-	buf   []T
-	mask  uint64
-	clear bool // T holds pointers: clear slots on release
 }
 
-// spscProducer is the producer's line: tail, which it writes, and its cache of head.
+// spscProducer is the producer's block: tail, which it alone writes, and its private
+// state.
 type spscProducer struct {
-	tail       atomic.Uint64 // written by the producer only; read by the consumer
-	cachedHead uint64        // producer only
+	tail       atomic.Uint64 // written by the producer (store publishes slots); loaded by the consumer and Len
+	cachedHead uint64        // producer only: a past value of head
+	reserved   int           // producer only: slots the last Reserve handed out, not yet committed
 }
 
-// spscConsumer is the consumer's line: head, which it writes, and its cache of tail.
+// spscConsumer is the consumer's block: head, which it alone writes, and its private
+// state.
 type spscConsumer struct {
-	head       atomic.Uint64 // written by the consumer only; read by the producer
-	cachedTail uint64        // consumer only
+	head       atomic.Uint64 // written by the consumer (store releases slots); loaded by the producer and Len
+	cachedTail uint64        // consumer only: a past value of tail
+	peeked     int           // consumer only: items the last Peek handed out, not yet released
 }
 
-// NewSPSC returns an empty ring holding up to capacity items, a power of two.
+// NewSPSC returns an empty ring for up to capacity items. The capacity must be a power of
+// two between 2 and MaxCapacity; otherwise the error matches ErrCapacity.
 func NewSPSC[T any](capacity int) (*SPSC[T], error) {
 	return newSPSCAt[T](capacity, 0)
 }
 
-// newSPSCAt starts the indices at start, so that tests can cross the 2^64 wrap.
+// newSPSCAt is NewSPSC with both positions starting at start, so that tests can cross
+// the 2^64 wrap.
 func newSPSCAt[T any](capacity int, start uint64) (*SPSC[T], error) {
-	if err := checkCapacity(capacity); err != nil {
+	if err := checkCapacity("NewSPSC", capacity); err != nil {
 		return nil, err
 	}
 	r := &SPSC[T]{buf: make([]T, capacity), mask: uint64(capacity - 1), clear: hasPointers[T]()}
@@ -64,92 +81,125 @@ func newSPSCAt[T any](capacity int, start uint64) (*SPSC[T], error) {
 	return r, nil
 }
 
-// Cap returns the ring's capacity.
+// Cap returns the ring's capacity. Any goroutine.
 func (r *SPSC[T]) Cap() int { return len(r.buf) }
 
-// Len returns the number of items in the ring: a snapshot, exact only when neither side
-// is moving. Any goroutine.
+// Len returns the number of items in the ring. Any goroutine; it is a snapshot, exact
+// when neither side is moving, and always between 0 and Cap.
 func (r *SPSC[T]) Len() int {
-	head := r.cons.head.Load()
-	tail := r.prod.tail.Load()
-	n := tail - head
-	if n > uint64(len(r.buf)) { // head moved past our stale tail: empty
-		return 0
+	head := r.cons.head.Load() // first: tail only grows, so tail >= head below
+	n := r.prod.tail.Load() - head
+	if n > uint64(len(r.buf)) {
+		n = uint64(len(r.buf)) // both moved between the loads
 	}
 	return int(n)
 }
 
-// free returns how many slots the producer may fill, refreshing its cache of head only
-// when the cache says fewer than want are free. Producer only.
-func (r *SPSC[T]) free(tail uint64, want int) int {
+// room returns how many slots from tail on the producer may fill, at least want if the
+// ring has that many free: it trusts cachedHead unless it shows fewer. Producer only.
+func (r *SPSC[T]) room(tail uint64, want int) int {
 	c := uint64(len(r.buf))
-	f := c - (tail - r.prod.cachedHead)
-	if f < uint64(want) {
+	free := c - (tail - r.prod.cachedHead)
+	if free < uint64(want) {
 		r.prod.cachedHead = r.cons.head.Load()
-		f = c - (tail - r.prod.cachedHead)
+		free = c - (tail - r.prod.cachedHead)
 	}
-	return int(f)
+	return int(free)
 }
 
-// avail returns how many items the consumer may take, refreshing its cache of tail only
-// when the cache says fewer than want are there. Consumer only.
-func (r *SPSC[T]) avail(head uint64, want int) int {
-	a := r.cons.cachedTail - head
-	if a < uint64(want) {
+// items returns how many items from head on the consumer may take, at least want if the
+// ring holds that many: it trusts cachedTail unless it shows fewer. Consumer only.
+func (r *SPSC[T]) items(head uint64, want int) int {
+	n := r.cons.cachedTail - head
+	if n < uint64(want) {
 		r.cons.cachedTail = r.prod.tail.Load()
-		a = r.cons.cachedTail - head
+		n = r.cons.cachedTail - head
 	}
-	return int(a)
+	return int(n)
 }
 
-// Push appends v and reports whether there was room. Producer only.
+// Push appends v and reports whether there was room; false means the ring was full.
+// It cancels an uncommitted Reserve. Producer only.
 func (r *SPSC[T]) Push(v T) bool {
 	tail := r.prod.tail.Load()
-	if r.free(tail, 1) == 0 {
-		return false
+	if tail-r.prod.cachedHead >= uint64(len(r.buf)) { // looks full: look at head
+		r.prod.cachedHead = r.cons.head.Load()
+		if tail-r.prod.cachedHead >= uint64(len(r.buf)) {
+			return false
+		}
 	}
 	r.buf[tail&r.mask] = v
-	r.prod.tail.Store(tail + 1)
+	r.prod.reserved = 0
+	r.prod.tail.Store(tail + 1) // publishes the slot
 	return true
 }
 
-// PushBatch appends the longest prefix of vs that fits and returns its length. Producer only.
+// PushBatch appends a prefix of vs, publishing it at once, and returns its length: as
+// much of vs as there is room for, where the room is what the producer last saw of head,
+// looking again only when its cached value shows too little. So it returns 0 only when
+// the ring is full (or vs empty), and run alone it pushes all that fits; while the
+// consumer is popping, room it frees after that look waits for the next call. It cancels
+// an uncommitted Reserve. Producer only.
 func (r *SPSC[T]) PushBatch(vs []T) int {
+	if len(vs) == 0 {
+		return 0
+	}
 	tail := r.prod.tail.Load()
-	n := min(r.free(tail, len(vs)), len(vs))
-	for i := 0; i < n; i++ {
-		r.buf[(tail+uint64(i))&r.mask] = vs[i]
+	n := min(r.room(tail, len(vs)), len(vs))
+	if n == 0 {
+		return 0
 	}
-	if n > 0 {
-		r.prod.tail.Store(tail + uint64(n))
-	}
+	// Copy in at most two runs: up to the end of buf, then from its start.
+	i := int(tail & r.mask)
+	k := copy(r.buf[i:], vs[:n])
+	copy(r.buf, vs[k:n])
+	r.prod.reserved = 0
+	r.prod.tail.Store(tail + uint64(n)) // publishes the slots
 	return n
 }
 
-// Reserve returns up to n free slots, contiguous in memory (so possibly fewer than are
-// free when the ring wraps), for the producer to fill in place; Commit publishes them.
-// Producer only.
+// Reserve returns up to n free slots for the producer to fill in place: as many as are
+// free, but no more than run contiguously to the end of the ring's storage, so a
+// reservation near the wrap may be shorter than the free space (reserve again after
+// committing for the rest). It returns an empty slice when the ring is full or n <= 0.
+// The slots hold whatever they last held: write every one that will be committed.
+// Commit publishes them. A new Reserve replaces the previous one; Push and PushBatch
+// cancel it. Producer only.
 func (r *SPSC[T]) Reserve(n int) []T {
 	tail := r.prod.tail.Load()
-	f := min(r.free(tail, n), n)
-	i := tail & r.mask
-	f = min(f, len(r.buf)-int(i))
-	return r.buf[i : int(i)+f]
-}
-
-// Commit publishes the first n slots returned by the last Reserve. Producer only.
-func (r *SPSC[T]) Commit(n int) {
+	i := int(tail & r.mask)
 	if n <= 0 {
-		return
+		r.prod.reserved = 0
+		return r.buf[i:i:i]
 	}
-	r.prod.tail.Store(r.prod.tail.Load() + uint64(n))
+	n = min(n, len(r.buf)-i) // contiguous
+	n = min(n, r.room(tail, n))
+	r.prod.reserved = n
+	return r.buf[i : i+n : i+n]
 }
 
-// Pop removes and returns the oldest item; ok is false when the ring is empty. Consumer only.
+// Commit publishes the first n slots of the last Reserve, in order, and ends the
+// reservation (slots reserved but not committed go back to being free). It panics if n is
+// negative or more than the last Reserve returned. Producer only.
+func (r *SPSC[T]) Commit(n int) {
+	if n < 0 || n > r.prod.reserved {
+		panic("rings: SPSC.Commit of more slots than the last Reserve returned")
+	}
+	r.prod.reserved = 0
+	if n > 0 {
+		r.prod.tail.Store(r.prod.tail.Load() + uint64(n)) // publishes the slots
+	}
+}
+
+// Pop removes and returns the oldest item; ok is false when the ring is empty. It cancels
+// an unreleased Peek. Consumer only.
 func (r *SPSC[T]) Pop() (v T, ok bool) {
 	head := r.cons.head.Load()
-	if r.avail(head, 1) == 0 {
-		return v, false
+	if r.cons.cachedTail == head { // looks empty: look at tail
+		r.cons.cachedTail = r.prod.tail.Load()
+		if r.cons.cachedTail == head {
+			return v, false
+		}
 	}
 	slot := &r.buf[head&r.mask]
 	v = *slot
@@ -157,50 +207,72 @@ func (r *SPSC[T]) Pop() (v T, ok bool) {
 		var zero T
 		*slot = zero // drop the ring's reference
 	}
-	r.cons.head.Store(head + 1)
+	r.cons.peeked = 0
+	r.cons.head.Store(head + 1) // releases the slot
 	return v, true
 }
 
-// PopBatch moves the oldest items into dst, as many as fit, and returns how many. Consumer only.
+// PopBatch moves the oldest items into dst and returns how many: as many as dst has room
+// for and the consumer last saw of tail, looking again only when its cached value shows
+// too few. So it returns 0 only when the ring is empty (or dst empty), and run alone it
+// takes all it can; items published after that look wait for the next call. It releases
+// their slots with one store and cancels an unreleased Peek. Consumer only.
 func (r *SPSC[T]) PopBatch(dst []T) int {
+	if len(dst) == 0 {
+		return 0
+	}
 	head := r.cons.head.Load()
-	n := min(r.avail(head, len(dst)), len(dst))
-	var zero T
-	for i := 0; i < n; i++ {
-		slot := &r.buf[(head+uint64(i))&r.mask]
-		dst[i] = *slot
-		if r.clear {
-			*slot = zero
-		}
+	n := min(r.items(head, len(dst)), len(dst))
+	if n == 0 {
+		return 0
 	}
-	if n > 0 {
-		r.cons.head.Store(head + uint64(n))
+	// Copy out in at most two runs: up to the end of buf, then from its start.
+	i := int(head & r.mask)
+	k := copy(dst[:n], r.buf[i:])
+	copy(dst[k:n], r.buf)
+	if r.clear {
+		clear(r.buf[i:min(i+n, len(r.buf))])
+		clear(r.buf[:n-k])
 	}
+	r.cons.peeked = 0
+	r.cons.head.Store(head + uint64(n)) // releases the slots
 	return n
 }
 
-// Peek returns up to n of the oldest items in place, contiguous in memory (so possibly
-// fewer than are there when the ring wraps), without removing them; Release removes them.
-// Consumer only.
+// Peek returns up to n of the oldest items in place, without removing them: as many as
+// the ring holds, but no more than run contiguously to the end of the ring's storage, so
+// near the wrap it may return fewer than the ring holds (peek again after releasing for
+// the rest). It returns an empty slice when the ring is empty or n <= 0. The slice stays
+// valid until Release; Release removes the items. A new Peek replaces the previous one;
+// Pop and PopBatch cancel it. Consumer only.
 func (r *SPSC[T]) Peek(n int) []T {
 	head := r.cons.head.Load()
-	a := min(r.avail(head, n), n)
-	i := head & r.mask
-	a = min(a, len(r.buf)-int(i))
-	return r.buf[i : int(i)+a]
+	i := int(head & r.mask)
+	if n <= 0 {
+		r.cons.peeked = 0
+		return r.buf[i:i:i]
+	}
+	n = min(n, len(r.buf)-i) // contiguous
+	n = min(n, r.items(head, n))
+	r.cons.peeked = n
+	return r.buf[i : i+n : i+n]
 }
 
-// Release removes the first n items returned by the last Peek. Consumer only.
+// Release removes the first n items of the last Peek and ends the peek; the items after
+// them stay in the ring. It panics if n is negative or more than the last Peek returned.
+// Consumer only.
 func (r *SPSC[T]) Release(n int) {
-	if n <= 0 {
+	if n < 0 || n > r.cons.peeked {
+		panic("rings: SPSC.Release of more items than the last Peek returned")
+	}
+	r.cons.peeked = 0
+	if n == 0 {
 		return
 	}
 	head := r.cons.head.Load()
 	if r.clear {
-		var zero T
-		for i := 0; i < n; i++ {
-			r.buf[(head+uint64(i))&r.mask] = zero
-		}
+		i := int(head & r.mask)
+		clear(r.buf[i : i+n]) // Peek's run never wraps
 	}
-	r.cons.head.Store(head + uint64(n))
+	r.cons.head.Store(head + uint64(n)) // releases the slots
 }
