@@ -95,3 +95,35 @@ func TestInfoReportsHowThePlatformRuns(t *testing.T) {
 		t.Errorf("3 vCPUs on %d CPUs not reported as oversubscribed", runtime.NumCPU())
 	}
 }
+
+// TestResetHistogramsKeepsCounters checks the warm-up cut: histograms restart empty for
+// work published after ResetHistograms; counters keep the whole run.
+func TestResetHistogramsKeepsCounters(t *testing.T) {
+	p := newPlatform(t, core.PlatformConfig{VCPUs: 2, NoPin: true, Idle: core.IdleSpinPark})
+	ix, err := p.RegisterInterrupt(nil, core.InterruptCharacteristics{
+		ISR:     func(any) core.ISRResult { return core.ISRResult{Recognized: true} },
+		DPC:     func(any, *core.DPCCall) {},
+		Disable: func(any) {},
+		Enable:  func(any) {},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queueAndWait := func(n int) {
+		for i := 0; i < n; i++ {
+			ix.QueueDPC(0, core.CPUs(i%2), nil)
+			waitFor(t, "the DPC to run", p.Idle)
+		}
+	}
+	queueAndWait(5)
+	p.ResetHistograms()
+	queueAndWait(3)
+	p.Stop()
+	m := p.Metrics()
+	if got := m.Hist("dpc_duration").TotalCount(); got != 3 {
+		t.Errorf("dpc_duration holds %d values after the reset, want the 3 DPCs run after it", got)
+	}
+	if got := m.Counters["dpcs"]; got != 8 {
+		t.Errorf("dpcs counter = %d, want 8: counters cover the whole run", got)
+	}
+}

@@ -201,7 +201,8 @@ type Platform struct {
 		list []string
 	}
 
-	state      atomic.Int32 // platformNew → platformRunning → platformStopped
+	histGen    atomic.Uint64 // ResetHistograms bumps it; each vCPU resets its own when it sees it
+	state      atomic.Int32  // platformNew → platformRunning → platformStopped
 	wg         sync.WaitGroup
 	started    time.Time
 	gomaxprocs int // GOMAXPROCS when the vCPUs started
@@ -415,6 +416,20 @@ func (p *Platform) Metrics() *Metrics {
 	defer p.external.Unlock()
 	rs = append(rs, p.external.rec)
 	return mergeRecorders(rs)
+}
+
+// ResetHistograms empties every histogram, keeping the counters: the end of a warm-up.
+// Each vCPU empties its own the next time round its loop, before it takes more work, so
+// samples of the ISR or DPC in progress at the call may be discarded; those of work taken
+// after it are kept. Any goroutine; it does not wait.
+func (p *Platform) ResetHistograms() {
+	p.histGen.Add(1)
+	for _, v := range p.vcpus {
+		v.wake()
+	}
+	p.external.Lock()
+	p.external.rec.resetHists()
+	p.external.Unlock()
 }
 
 // Counter returns the current platform-wide value of one counter; safe while running.

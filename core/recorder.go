@@ -105,6 +105,13 @@ func (r *recorder) record(h Hist, v int64) {
 	_ = hh.RecordValue(v)
 }
 
+// resetHists empties every histogram (the end of a warm-up); counters are kept. Owner only.
+func (r *recorder) resetHists() {
+	for _, h := range r.hists {
+		h.Reset()
+	}
+}
+
 // inc adds one to a counter. Owner only.
 func (r *recorder) inc(c Counter) { r.counters[c].Store(r.counters[c].Load() + 1) }
 

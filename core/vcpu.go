@@ -39,6 +39,7 @@ type vcpu struct {
 	call    DPCCall
 	stop    atomic.Bool // Stop sets; the vCPU exits its loop
 	busy    atomic.Bool // the vCPU has taken work and not finished it (for Platform.Idle)
+	histGen uint64      // the Platform.histGen its histograms were last reset for
 
 	pinned bool  // set before Start returns
 	pinErr error // why not pinned
@@ -91,6 +92,7 @@ func (v *vcpu) loop() {
 		// Platform.Idle never sees the work gone and the vCPU not yet busy.
 		if v.pending.Load() != 0 {
 			v.busy.Store(true)
+			v.syncHists()
 			v.serveInterrupts()
 			v.busy.Store(false)
 			idleSince = 0
@@ -98,6 +100,7 @@ func (v *vcpu) loop() {
 		}
 		if v.dpcq.Len() != 0 {
 			v.busy.Store(true)
+			v.syncHists()
 			if o, ok := v.dpcq.Pop(); ok {
 				v.runDPC(o)
 			}
@@ -142,6 +145,16 @@ func (v *vcpu) loop() {
 			v.park.park()
 			idleSince = 0
 		}
+	}
+}
+
+// syncHists empties the histograms if ResetHistograms was called since the last time.
+// The loop calls it after it saw work and before it takes it: work published after a
+// ResetHistograms call is then recorded into the emptied histograms.
+func (v *vcpu) syncHists() {
+	if g := v.p.histGen.Load(); g != v.histGen {
+		v.rec.resetHists()
+		v.histGen = g
 	}
 }
 
