@@ -16,10 +16,12 @@ import (
 //     them, and stores queued=false before calling the DPC, so a DPC may be queued again
 //     while it runs (as KeInsertQueueDpc allows).
 //   - msgState.outstanding counts this message's objects that are queued or running plus
-//     ISRs of the message in progress. The batch of the message is over when it drops to 0.
+//     ISRs of the message in progress. The batch of the message is over when it drops to 0;
+//     the goroutine that dropped it closes the batch unless, by the time it looks, a new
+//     ISR has entered (outstanding is not 0 again): that ISR's batch is not its to close.
 //   - msgState.batchStart is the ISR start of the open batch (0: none). The first claiming
-//     ISR opens it with a CAS; EnableInterrupt or the drop of outstanding to 0 closes it
-//     with a Swap, so exactly one closer records its duration.
+//     ISR opens it with a CAS; EnableInterrupt (a Swap) or the drop of outstanding to 0
+//     (a CAS of the value it loaded) closes it, so exactly one closer records its duration.
 //   - state goes registered→dead once (Deregister). Every ISR and DPC call enters with
 //     active.Add(1) and then checks state; Deregister stores dead and then waits for
 //     active to reach 0. Sequentially consistent atomics make one of the two see the other:
@@ -304,8 +306,12 @@ func (p *Platform) closeBatch(rec *recorder, d int64) {
 // would never interrupt again.
 func (ix *Interrupt) drained(rec *recorder, msg MessageID, now int64) {
 	ms := &ix.msgs[msg]
-	start := ms.batchStart.Swap(0)
-	if start == 0 {
+	// The count reached 0 before this call; since then a new ISR may have entered (its
+	// hold counts) and opened a batch of its own. Close only a batch nobody is working on,
+	// and only the one loaded: a Swap here would steal the new batch and report it as
+	// left disabled.
+	start := ms.batchStart.Load()
+	if start == 0 || ms.outstanding.Load() != 0 || !ms.batchStart.CompareAndSwap(start, 0) {
 		return
 	}
 	if ms.masked.Load() {
