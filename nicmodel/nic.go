@@ -3,6 +3,7 @@ package nicmodel
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -14,8 +15,9 @@ import (
 // Invariants (NIC):
 //   - Each RX queue has one producer, the load generator (Receive, Poll), and one consumer
 //     at a time, the DPC that owns the queue (Take). Its descriptor ring is an SPSC ring.
-//   - Buffers: every buffer of a queue is in exactly one place: its free list, a
-//     descriptor in the ring, or an NBL the stack has not returned yet. Receive takes one
+//   - Buffers: every buffer of a queue is in exactly one place: its free list, the
+//     producer's stash (fetched from the free list in batches), a descriptor held for
+//     write-back or in the ring, or an NBL the stack has not returned yet. Receive takes one
 //     from the free list (none: the packet is dropped, as a NIC with no posted receive
 //     buffers drops it); Return puts it back. The free list is an MPSC ring: DPCs on any
 //     CPU return buffers, only the producer takes them.
@@ -71,6 +73,10 @@ type Config struct {
 	ModerationPackets int
 	// MMIORead is the cost of reading the cause register, spent in ReadCause (busy-wait).
 	MMIORead time.Duration
+	// WriteBack is how many descriptors a queue writes back (publishes to the driver) at
+	// once, like a descriptor write-back threshold (WTHRESH): Stage holds up to this many,
+	// Flush publishes what is held. 0 means DefaultWriteBack; 1 publishes every packet.
+	WriteBack int
 }
 
 // ErrConfig is the errors.Is target of every NIC configuration error.
@@ -87,12 +93,11 @@ type IRQ interface {
 	Lower()
 }
 
-// queue is one RX queue.
+// queue is one RX queue. Read-only after New.
 type queue struct {
 	ring *rings.SPSC[core.NBL]
 	free *rings.MPSC[int32]
 	vec  int
-	seq  uint64 // producer only: next sequence number
 }
 
 // vector is one interrupt vector's device-side state.
@@ -100,11 +105,9 @@ type vector struct {
 	vectorShared
 	_ [128 - unsafe.Sizeof(vectorShared{})%128]byte
 
-	queues   []int // RX queues it signals
-	irq      IRQ
-	last     int64 // producer only: time of the last interrupt it raised
-	since    int   // producer only: packets since then
-	deferred bool  // producer only: an interrupt is owed when the interval ends
+	queues []int // RX queues it signals; read-only after New
+	irq    IRQ   // set by Connect before traffic
+	_      [128 - (unsafe.Sizeof([]int{})+unsafe.Sizeof(IRQ(nil)))%128]byte
 }
 
 type vectorShared struct {
@@ -113,15 +116,42 @@ type vectorShared struct {
 	rearms atomic.Uint64 // raised by Unmask because work was pending behind the mask
 }
 
+// producerState is what only the producer (the wire) writes: its own allocation, so the
+// DPCs reading the read-only parts of the NIC never share a line with it.
+type producerState struct {
+	seq     []uint64       // per queue: next sequence number
+	vec     []vectorTiming // per vector: moderation state
+	stage   [][]core.NBL   // per queue: descriptors written but not yet written back
+	stash   [][]int32      // per queue: buffers fetched from the free list, not yet used
+	written atomic.Uint64  // one writer: Store(Load()+1); atomic for live readers
+	dropped atomic.Uint64  // likewise
+	// droppedFrom counts the drops of packets intended at or after measureFrom.
+	droppedFrom atomic.Uint64
+	measureFrom int64
+}
+
+// DefaultWriteBack is the descriptors a queue writes back at once by default.
+const DefaultWriteBack = 32
+
+type vectorTiming struct {
+	last     int64 // time of the last interrupt it raised
+	since    int   // packets since then
+	deferred bool  // an interrupt is owed when the interval ends
+}
+
 // NIC is the simulated network adapter: RX queues with descriptor rings and receive
 // buffers, a cause register, interrupt vectors with masks and moderation.
 type NIC struct {
 	cfg     Config
 	queues  []queue
 	vectors []vector
-	cause   atomic.Uint64
-	dropped atomic.Uint64
-	written atomic.Uint64
+	prod    *producerState
+	cause   *paddedUint64 // line mode: the queues with news; ReadCause swaps it
+}
+
+type paddedUint64 struct {
+	atomic.Uint64
+	_ [120]byte
 }
 
 // New validates cfg and builds a NIC with every buffer posted.
@@ -144,15 +174,22 @@ func New(cfg Config) (*NIC, error) {
 	if _, ok := modeNames[cfg.Mode]; !ok {
 		return nil, configErr("mode", "unknown mode %d", int(cfg.Mode))
 	}
+	if cfg.WriteBack == 0 {
+		cfg.WriteBack = DefaultWriteBack
+	}
+	if cfg.WriteBack < 1 || cfg.WriteBack > 1024 {
+		return nil, configErr("write_back", "must be 1..1024, got %d", cfg.WriteBack)
+	}
 	if cfg.ModerationInterval < 0 || cfg.ModerationPackets < 0 || cfg.MMIORead < 0 {
 		return nil, configErr("moderation", "interval, packets and mmio_read must not be negative")
 	}
-	n := &NIC{cfg: cfg, queues: make([]queue, cfg.Queues)}
 	nv := 1
 	if cfg.Mode == ModeMSIX {
 		nv = cfg.Queues
 	}
-	n.vectors = make([]vector, nv)
+	n := &NIC{cfg: cfg, queues: make([]queue, cfg.Queues), vectors: make([]vector, nv), cause: &paddedUint64{},
+		prod: &producerState{seq: make([]uint64, cfg.Queues), vec: make([]vectorTiming, nv),
+			stage: make([][]core.NBL, cfg.Queues), stash: make([][]int32, cfg.Queues), measureFrom: math.MinInt64}}
 	freeCap := 2
 	for freeCap < cfg.Buffers {
 		freeCap <<= 1
@@ -174,6 +211,8 @@ func New(cfg Config) (*NIC, error) {
 			v = q
 		}
 		n.queues[q] = queue{ring: ring, free: free, vec: v}
+		n.prod.stage[q] = make([]core.NBL, 0, cfg.WriteBack)
+		n.prod.stash[q] = make([]int32, 0, min(cfg.WriteBack, cfg.Buffers))
 		n.vectors[v].queues = append(n.vectors[v].queues, q)
 	}
 	return n, nil
@@ -198,51 +237,118 @@ func (n *NIC) QueuesOf(v int) []int { return n.vectors[v].queues }
 // platform routing the line). Call it before traffic starts.
 func (n *NIC) Connect(v int, irq IRQ) { n.vectors[v].irq = irq }
 
-// Receive is the wire delivering a packet to queue q at time now (Now clock): it takes a
-// posted buffer, writes the descriptor, and raises the queue's vector unless it is masked
-// or moderation holds it back. It returns false, counting a drop, when the queue has no
-// posted buffer or no free descriptor. Producer only.
+// Receive is the wire delivering a packet to queue q at time now (Now clock): Stage,
+// then Flush of that queue. It returns false, counting a drop, when the packet could not
+// be written: no posted buffer, or no free descriptor. Producer only.
 func (n *NIC) Receive(q int, pkt core.NBL, now int64) bool {
-	qu := &n.queues[q]
-	buf, ok := qu.free.Pop()
-	if !ok {
-		n.dropped.Add(1)
+	if !n.Stage(q, pkt, now) {
 		return false
 	}
-	pkt.Buf, pkt.Queue, pkt.Seq, pkt.Written = buf, uint16(q), qu.seq, now
-	if !qu.ring.Push(pkt) {
-		qu.free.Push(buf) // cannot fail: the buffer came from this list
-		n.dropped.Add(1)
-		return false
+	return n.flushQueue(q, now) == 0
+}
+
+// Stage is the wire delivering a packet to queue q at time now: it takes a posted buffer
+// and writes the descriptor, which the queue writes back (publishes, and signals its
+// vector for) when Config.WriteBack descriptors are held or at Flush. It returns false,
+// counting a drop, when the queue has no posted buffer; a packet that finds no free
+// descriptor at write-back is dropped then. Producer only.
+func (n *NIC) Stage(q int, pkt core.NBL, now int64) bool {
+	pr := n.prod
+	stash := pr.stash[q]
+	if len(stash) == 0 {
+		stash = stash[:n.queues[q].free.PopBatch(stash[:cap(stash)])]
+		if len(stash) == 0 {
+			pr.dropped.Store(pr.dropped.Load() + 1)
+			if pkt.Intended >= pr.measureFrom {
+				pr.droppedFrom.Store(pr.droppedFrom.Load() + 1)
+			}
+			return false
+		}
 	}
-	qu.seq++
-	n.written.Add(1)
-	n.cause.Or(1 << uint(q))
-	n.signal(qu.vec, now)
+	pkt.Buf, pkt.Queue, pkt.Written = stash[len(stash)-1], uint16(q), now
+	pr.stash[q] = stash[:len(stash)-1]
+	pr.stage[q] = append(pr.stage[q], pkt)
+	if len(pr.stage[q]) == cap(pr.stage[q]) {
+		n.flushQueue(q, now)
+	}
 	return true
 }
 
+// Flush writes back every queue's held descriptors and signals their vectors (subject to
+// masks and moderation). The load generator calls it when it has caught up with its
+// schedule. Producer only.
+func (n *NIC) Flush(now int64) {
+	for q := range n.prod.stage {
+		if len(n.prod.stage[q]) != 0 {
+			n.flushQueue(q, now)
+		}
+	}
+}
+
+// flushQueue publishes queue q's held descriptors, numbering them, and returns how many
+// were dropped for want of descriptors (their buffers go back to the stash).
+func (n *NIC) flushQueue(q int, now int64) int {
+	pr, qu := n.prod, &n.queues[q]
+	st := pr.stage[q]
+	if len(st) == 0 {
+		return 0
+	}
+	for i := range st {
+		st[i].Seq = pr.seq[q] + uint64(i)
+	}
+	pushed := qu.ring.PushBatch(st)
+	for _, d := range st[pushed:] {
+		pr.stash[q] = append(pr.stash[q], d.Buf) // room: the buffers came from the stash
+		pr.dropped.Store(pr.dropped.Load() + 1)
+		if d.Intended >= pr.measureFrom {
+			pr.droppedFrom.Store(pr.droppedFrom.Load() + 1)
+		}
+	}
+	pr.stage[q] = st[:0]
+	if pushed == 0 {
+		return len(st)
+	}
+	pr.seq[q] += uint64(pushed)
+	pr.written.Store(pr.written.Load() + uint64(pushed))
+	if n.cfg.Mode == ModeLine {
+		// Load first: while the ISR has not read the register, the bit is usually set
+		// already, and a read keeps the line shared instead of taking it exclusive.
+		if bit := uint64(1) << uint(q); n.cause.Load()&bit == 0 {
+			n.cause.Or(bit)
+		}
+	}
+	n.signal(qu.vec, now, pushed)
+	return len(st) - pushed
+}
+
+// MeasureFrom makes DroppedFrom count the drops of packets whose Intended time is t or
+// later (the end of a warm-up). Producer only, before or between packets.
+func (n *NIC) MeasureFrom(t int64) { n.prod.measureFrom = t }
+
+// DroppedFrom returns the drops of packets intended at or after the MeasureFrom time.
+func (n *NIC) DroppedFrom() uint64 { return n.prod.droppedFrom.Load() }
+
 // signal raises vector v for new work, subject to its mask and moderation. Producer only.
-func (n *NIC) signal(v int, now int64) {
-	vec := &n.vectors[v]
-	vec.since++
+func (n *NIC) signal(v int, now int64, packets int) {
+	vec, t := &n.vectors[v], &n.prod.vec[v]
+	t.since += packets
 	if vec.masked.Load() {
 		return // Unmask will see the work (see Invariants)
 	}
-	if n.cfg.ModerationInterval > 0 && now-vec.last < int64(n.cfg.ModerationInterval) &&
-		(n.cfg.ModerationPackets == 0 || vec.since < n.cfg.ModerationPackets) {
-		vec.deferred = true
+	if n.cfg.ModerationInterval > 0 && now-t.last < int64(n.cfg.ModerationInterval) &&
+		(n.cfg.ModerationPackets == 0 || t.since < n.cfg.ModerationPackets) {
+		t.deferred = true
 		return
 	}
-	if n.cfg.ModerationInterval == 0 && n.cfg.ModerationPackets > 0 && vec.since < n.cfg.ModerationPackets {
-		vec.deferred = true // a count-only threshold: Poll flushes a partial count
+	if n.cfg.ModerationInterval == 0 && n.cfg.ModerationPackets > 0 && t.since < n.cfg.ModerationPackets {
+		t.deferred = true // a count-only threshold: Poll flushes a partial count
 		return
 	}
-	n.fire(vec, now)
+	n.fire(vec, t, now)
 }
 
-func (n *NIC) fire(vec *vector, now int64) {
-	vec.last, vec.since, vec.deferred = now, 0, false
+func (n *NIC) fire(vec *vector, t *vectorTiming, now int64) {
+	t.last, t.since, t.deferred = now, 0, false
 	vec.raised.Add(1)
 	vec.irq.Raise()
 }
@@ -252,22 +358,32 @@ func (n *NIC) fire(vec *vector, now int64) {
 // Producer only.
 func (n *NIC) Poll(now int64) {
 	for i := range n.vectors {
-		vec := &n.vectors[i]
-		if !vec.deferred || vec.masked.Load() {
+		vec, t := &n.vectors[i], &n.prod.vec[i]
+		if !t.deferred || vec.masked.Load() {
 			continue
 		}
-		if n.cfg.ModerationInterval == 0 || now-vec.last >= int64(n.cfg.ModerationInterval) {
-			n.fire(vec, now)
+		if n.cfg.ModerationInterval == 0 || now-t.last >= int64(n.cfg.ModerationInterval) {
+			n.fire(vec, t, now)
 		}
 	}
 }
 
 // ReadCause reads the cause register, which clears it (read-to-clear), and lowers the
-// line: the line ISR's first act. It costs Config.MMIORead. Any goroutine.
+// line: the line ISR's first act. It costs Config.MMIORead. A masked device does not
+// assert its interrupt: while vector 0 is masked ReadCause returns 0, leaves the register
+// as it is (unmasking raises for what is pending) and drops any assertion, like the
+// INT_ASSERTED bit of a real cause register. Any goroutine.
 func (n *NIC) ReadCause() uint64 {
 	core.SpinFor(n.cfg.MMIORead)
+	line := n.cfg.Mode == ModeLine
+	if n.vectors[0].masked.Load() {
+		if line {
+			n.vectors[0].irq.Lower()
+		}
+		return 0
+	}
 	c := n.cause.Swap(0)
-	if n.cfg.Mode == ModeLine {
+	if line {
 		n.vectors[0].irq.Lower()
 	}
 	return c
@@ -277,22 +393,27 @@ func (n *NIC) ReadCause() uint64 {
 func (n *NIC) Mask(v int) { n.vectors[v].masked.Store(true) }
 
 // Unmask unmasks vector v and, if any of its queues holds descriptors, raises it at once:
-// unmasking with work pending re-raises, so no interrupt is lost. The last DPC of a batch
-// calls it.
+// unmasking with work pending re-raises, so no interrupt is lost. With a line, the cause
+// bit of every queue holding descriptors is set first, so that the ISR sees all of them.
+// The last DPC of a batch calls it.
 func (n *NIC) Unmask(v int) {
 	vec := &n.vectors[v]
 	vec.masked.Store(false)
+	var pending uint64
 	for _, q := range vec.queues {
 		if n.queues[q].ring.Len() > 0 {
-			if n.cfg.Mode == ModeLine {
-				n.cause.Or(1 << uint(q))
-			}
-			vec.rearms.Add(1)
-			vec.raised.Add(1)
-			vec.irq.Raise()
-			return
+			pending |= 1 << uint(q)
 		}
 	}
+	if pending == 0 {
+		return
+	}
+	if n.cfg.Mode == ModeLine {
+		n.cause.Or(pending)
+	}
+	vec.rearms.Add(1)
+	vec.raised.Add(1)
+	vec.irq.Raise()
 }
 
 // Masked reports whether vector v is masked.
@@ -301,6 +422,10 @@ func (n *NIC) Masked(v int) bool { return n.vectors[v].masked.Load() }
 // Take moves up to len(dst) descriptors of queue q into dst, oldest first. The queue's
 // DPC only (its one consumer).
 func (n *NIC) Take(q int, dst []core.NBL) int { return n.queues[q].ring.PopBatch(dst) }
+
+// Written returns how many descriptors queue q has written so far: its packets carry
+// sequence numbers 0 to Written-1. Read it when the producer has stopped.
+func (n *NIC) Written(q int) uint64 { return n.prod.seq[q] }
 
 // Pending returns how many descriptors queue q holds: a snapshot.
 func (n *NIC) Pending(q int) int { return n.queues[q].ring.Len() }
@@ -323,7 +448,7 @@ type Stats struct {
 
 // Stats returns the counters so far. Any goroutine.
 func (n *NIC) Stats() Stats {
-	s := Stats{Written: n.written.Load(), Dropped: n.dropped.Load()}
+	s := Stats{Written: n.prod.written.Load(), Dropped: n.prod.dropped.Load()}
 	for i := range n.vectors {
 		s.Raised += n.vectors[i].raised.Load()
 		s.Rearms += n.vectors[i].rearms.Load()
