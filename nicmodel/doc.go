@@ -1,20 +1,50 @@
-// Package nicmodel is ndisbench's simulated network adapter: the device side of the
-// interrupt model, which package core's miniport drivers handle.
+// Package nicmodel is ndisbench's simulated network adapter, its open-loop load
+// generator, the reference miniport driver that handles its interrupts through package
+// core, a protocol stack that checks and times every packet, and Run, which runs one
+// scenario end to end and checks the invariants of DESIGN.md §5.
 //
-// How each mechanism maps to real hardware:
+// How each NIC mechanism maps to real hardware:
 //
 //   - RX queues: one descriptor ring per queue (an SPSC ring, written by the "wire",
 //     read by the queue's DPC) and a pool of posted receive buffers. A packet needs a
 //     free buffer; buffers come back only when the stack has consumed the packet
 //     (Return), so a slow stack shows up as exhaustion and drops, as on real NICs.
+//   - Descriptor write-back: the NIC publishes descriptors to the driver WriteBack at a
+//     time (Stage, then Flush), like the write-back threshold (WTHRESH) of Intel NICs
+//     that write completed descriptors back to host memory in bursts. The generator
+//     flushes whenever it has caught up with its schedule, so at low rates every packet
+//     is published at once.
 //   - Interrupt delivery: MSI-X gives every queue its own message aimed at the queue's
-//     CPU; MSI signals every queue through one message; a line asserts one
-//     level-triggered line and sets bits in a read-to-clear cause register that the
-//     line ISR must read (ReadCause, with an optional MMIO read cost).
-//   - Masks: per vector. Raising a masked vector does nothing; unmasking with
-//     descriptors pending raises at once (no lost interrupts).
-//   - Moderation: a minimum interval between interrupts per vector (ITR, rx-usecs) and/or
-//     a packet-count threshold (rx-frames); deferred interrupts fire from Poll.
+//     CPU (the MSI-X table entry's address names the CPU); MSI signals every queue
+//     through one message; a line asserts one level-triggered line, possibly shared
+//     with other devices, and sets bits in a read-to-clear cause register (ICR) that
+//     the line ISR must read (ReadCause, with an optional MMIO read cost) to learn
+//     whether its device raised the line and which queues have work.
+//   - Masks: per vector (IMC/IMS, or the MSI-X vector control mask bit). Raising a
+//     masked vector does nothing; a masked device does not assert its line;
+//     unmasking with descriptors pending raises at once (no lost interrupts).
+//   - Moderation: a minimum interval between interrupts per vector (ITR, rx-usecs)
+//     and/or a packet-count threshold (rx-frames); deferred interrupts fire from Poll.
+//   - RSS: the Toeplitz hash over the flow's addresses and ports with a configurable
+//     key (default: the 40-byte key of the RSS specification, checked against its
+//     verification vectors), and an indirection table (128 entries by default) from
+//     the hash's low bits to a queue. With RSSDriver the NIC has one queue and the
+//     miniport's DPC does the same lookup in software (R10).
+//
+// The open-loop generator (Schedule, Flows, Sizes) gives every packet an intended
+// arrival time from a seeded schedule (constant, Poisson, on/off bursts, ramps), a flow
+// (uniform or Zipf over distinct hashed 5-tuples) and a size (fixed or simple IMIX). It
+// writes each packet when its time comes; when it falls behind it does not slow the
+// schedule, and latency is measured from the intended time (no coordinated omission).
+//
+// The reference miniport (Miniport) registers one interrupt that supports MSI and
+// handles whatever is granted (R2): its line ISR reads the cause register and says "not
+// mine" when it is zero (R3); its ISRs mask the vector and queue DPCs on the CPUs that
+// own the queues with work, either through the ISR's target set or by the default DPC
+// calling QueueDPC (FanOut); its DPCs take descriptors in batches, indicate at most the
+// throttle limit and set MorePending when work remains (R8); the last DPC of a batch
+// unmasks (R9). The CheckingStack above it checks that each queue's packets arrive once
+// and in order, and records packet_latency and packet_service per vCPU.
 //
 // The package does not model transmit, link state, DMA or PCIe timing: only what the
 // receive interrupt path needs.

@@ -1,0 +1,182 @@
+package nicmodel
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/core"
+)
+
+// Histogram names the stack records (DESIGN.md §3).
+const (
+	HistPacketLatency = "packet_latency" // intended arrival (schedule) → indicated
+	HistPacketService = "packet_service" // written to the ring → indicated
+)
+
+// CheckingStack is the protocol stack above the miniport: it consumes every indicated
+// NBL, checks that none is indicated twice or out of order, and times each one. It keeps
+// its state per vCPU, so indications on different vCPUs never share a line.
+//
+// Order is checked per (queue, vCPU) stream: a queue is drained by one vCPU, except with
+// driver-side RSS, where the DPC of the queue's CPU hands each flow to one CPU, and the
+// order within each CPU's share is what is kept. Every sequence number of a queue
+// (0..Written-1) must arrive exactly once: Check counts them and sums them.
+type CheckingStack struct {
+	cpus     []*stackCPU
+	queues   int
+	measured int64         // Intended at or after this is measured (warm-up cut), Now clock
+	work     time.Duration // per-indication work (busy-wait)
+}
+
+type stackCPU struct {
+	_        [128]byte // other vCPUs' state stays off these lines
+	latency  *hdrhistogram.Histogram
+	service  *hdrhistogram.Histogram
+	q        []queueTally
+	nbls     uint64 // NBLs indicated on this vCPU
+	calls    uint64 // Indicate calls
+	inWindow uint64 // NBLs measured (Intended at or after the warm-up cut)
+	bad      []string
+	badCount uint64
+	_        [128]byte
+}
+
+type queueTally struct {
+	next  uint64 // the least sequence number the next NBL of this stream may carry
+	count uint64
+	sum   uint64 // of sequence numbers, mod 2^64
+}
+
+// maxStackErrors is how many order errors per vCPU a stack describes (it counts them all).
+const maxStackErrors = 8
+
+// NewCheckingStack returns a stack for vcpus vCPUs and queues RX queues, spending work per
+// Indicate call (default 0). Packets whose intended time is before measureFrom (Now clock)
+// are checked and counted but not recorded in the histograms (the warm-up).
+func NewCheckingStack(vcpus, queues int, work time.Duration, measureFrom int64) *CheckingStack {
+	s := &CheckingStack{queues: queues, measured: measureFrom, work: work}
+	for i := 0; i < vcpus; i++ {
+		s.cpus = append(s.cpus, &stackCPU{
+			latency: core.NewLatencyHistogram(),
+			service: core.NewLatencyHistogram(),
+			q:       make([]queueTally, queues),
+			bad:     make([]string, 0, maxStackErrors),
+		})
+	}
+	return s
+}
+
+// SetMeasureFrom moves the warm-up cut. Call it before traffic starts.
+func (s *CheckingStack) SetMeasureFrom(t int64) { s.measured = t }
+
+// Indicate consumes nbls on vCPU cpu (core.Stack). It does not allocate.
+func (s *CheckingStack) Indicate(cpu int, nbls []core.NBL) {
+	st := s.cpus[cpu]
+	now := core.Now()
+	for i := range nbls {
+		n := &nbls[i]
+		t := &st.q[n.Queue]
+		if n.Seq < t.next {
+			st.orderError(cpu, n, t.next)
+		}
+		t.next = n.Seq + 1
+		t.count++
+		t.sum += n.Seq
+		if n.Intended >= s.measured {
+			st.inWindow++
+			recordClamped(st.latency, now-n.Intended)
+			recordClamped(st.service, now-n.Written)
+		}
+	}
+	st.nbls += uint64(len(nbls))
+	st.calls++
+	core.SpinFor(s.work)
+}
+
+func (st *stackCPU) orderError(cpu int, n *core.NBL, want uint64) {
+	st.badCount++
+	if len(st.bad) < maxStackErrors {
+		st.bad = append(st.bad, fmt.Sprintf("queue %d on vCPU %d: NBL seq %d indicated after seq %d (duplicate or out of order)",
+			n.Queue, cpu, n.Seq, want-1))
+	}
+}
+
+func recordClamped(h *hdrhistogram.Histogram, v int64) {
+	if v < 0 {
+		v = 0
+	}
+	if hi := h.HighestTrackableValue(); v > hi {
+		v = hi
+	}
+	_ = h.RecordValue(v)
+}
+
+// StackTotals is what a stack saw, summed over its vCPUs.
+type StackTotals struct {
+	NBLs     uint64 // NBLs indicated
+	Calls    uint64 // Indicate calls
+	Measured uint64 // NBLs after the warm-up cut
+	Latency  *hdrhistogram.Histogram
+	Service  *hdrhistogram.Histogram
+}
+
+// Totals merges the per-vCPU state. Call it when no vCPU indicates any more.
+func (s *CheckingStack) Totals() StackTotals {
+	t := StackTotals{Latency: core.NewLatencyHistogram(), Service: core.NewLatencyHistogram()}
+	for _, st := range s.cpus {
+		t.NBLs += st.nbls
+		t.Calls += st.calls
+		t.Measured += st.inWindow
+		t.Latency.Merge(st.latency)
+		t.Service.Merge(st.service)
+	}
+	return t
+}
+
+// PerCPU returns the NBLs indicated on each vCPU. Call it when no vCPU indicates any more.
+func (s *CheckingStack) PerCPU() []uint64 {
+	out := make([]uint64, len(s.cpus))
+	for i, st := range s.cpus {
+		out[i] = st.nbls
+	}
+	return out
+}
+
+// Check compares what was indicated with what queue q wrote (written[q] descriptors,
+// sequence numbers 0..written[q]-1): each exactly once, in order per stream. It returns
+// one line per broken invariant. Call it when no vCPU indicates any more.
+func (s *CheckingStack) Check(written []uint64) []string {
+	var errs []string
+	for _, st := range s.cpus {
+		errs = append(errs, st.bad...)
+		if st.badCount > uint64(len(st.bad)) {
+			errs = append(errs, fmt.Sprintf("... and %d more order errors", st.badCount-uint64(len(st.bad))))
+		}
+	}
+	for q := 0; q < s.queues; q++ {
+		var count, sum uint64
+		for _, st := range s.cpus {
+			count += st.q[q].count
+			sum += st.q[q].sum
+		}
+		w := uint64(0)
+		if q < len(written) {
+			w = written[q]
+		}
+		var want uint64 // w(w-1)/2 mod 2^64, halving the even factor first
+		if w%2 == 0 {
+			want = (w / 2) * (w - 1)
+		} else {
+			want = w * ((w - 1) / 2)
+		}
+		switch {
+		case count != w:
+			errs = append(errs, fmt.Sprintf("conservation: queue %d wrote %d descriptors, the stack got %d", q, w, count))
+		case sum != want:
+			errs = append(errs, fmt.Sprintf("conservation: queue %d: %d NBLs indicated but not sequence numbers 0..%d each once (a duplicate hides a loss)", q, count, w-1))
+		}
+	}
+	return errs
+}
