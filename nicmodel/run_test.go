@@ -367,3 +367,22 @@ func TestScenarioValidateNamesEveryBadField(t *testing.T) {
 		t.Errorf("two bad fields: Validate = %v, want both named", err)
 	}
 }
+
+// FuzzParseNames: the scenario enum parsers accept exactly the names their String
+// methods print, and refuse anything else with an error, never a panic.
+func FuzzParseNames(f *testing.F) {
+	for _, s := range []string{"msix", "msi", "line", "nic", "driver", "targets", "queue-dpc", "", "MSIX", "line "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if m, err := nicmodel.ParseMode(s); err == nil && m.String() != s {
+			t.Errorf("ParseMode(%q) = %v", s, m)
+		}
+		if m, err := nicmodel.ParseRSSMode(s); err == nil && m.String() != s {
+			t.Errorf("ParseRSSMode(%q) = %v", s, m)
+		}
+		if m, err := nicmodel.ParseFanOut(s); err == nil && m.String() != s {
+			t.Errorf("ParseFanOut(%q) = %v", s, m)
+		}
+	})
+}
