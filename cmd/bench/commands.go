@@ -21,6 +21,8 @@ type command struct {
 // commands maps each subcommand's name to its command.
 var commands = map[string]command{
 	"calibrate": calibrateCommand,
+	"run":       runCommand,
+	"list":      listCommand,
 }
 
 var (

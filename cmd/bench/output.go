@@ -1,0 +1,155 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ndisbench/ndisbench/nicmodel"
+	"github.com/ndisbench/ndisbench/results"
+)
+
+// progress shows how a scenario is going: a bar redrawn in place on a terminal, only a
+// start and an end line otherwise.
+type progress struct {
+	w     io.Writer
+	tty   bool
+	mu    sync.Mutex
+	total int
+	t0    time.Time
+	drawn bool
+}
+
+func newProgress(w io.Writer, tty bool) *progress { return &progress{w: w, tty: tty} }
+
+func (p *progress) start(scenario string, runs int) {
+	p.total, p.t0 = runs, time.Now()
+	fmt.Fprintf(p.w, "bench: scenario %s: %d runs\n", scenario, runs)
+}
+
+// update returns the progress callback of run i.
+func (p *progress) update(i int, name string) func(nicmodel.Progress) {
+	if !p.tty {
+		return nil
+	}
+	var last nicmodel.Progress
+	var lastAt time.Time
+	return func(pr nicmodel.Progress) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		now := time.Now()
+		rate := 0.0
+		if !lastAt.IsZero() {
+			rate = float64(pr.Indicated-last.Indicated) / now.Sub(lastAt).Seconds()
+		}
+		last, lastAt = pr, now
+		frac := 0.0
+		if pr.Total > 0 {
+			frac = min(1, float64(pr.Elapsed)/float64(pr.Total))
+		}
+		const width = 24
+		bar := strings.Repeat("=", int(frac*width)) + strings.Repeat(" ", width-int(frac*width))
+		fmt.Fprintf(p.w, "\r\033[K[%s] run %d/%d %-28s %5.1fs/%.1fs  %7.3f Mpps  drops %d",
+			bar, i+1, p.total, name, pr.Elapsed.Seconds(), pr.Total.Seconds(), rate/1e6, pr.Dropped)
+		p.drawn = true
+	}
+}
+
+func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	fmt.Fprintf(p.w, "bench: done in %.1fs\n", time.Since(p.t0).Seconds())
+}
+
+// printRunTable prints one row per run and the scenario's headline.
+func printRunTable(w io.Writer, def *scenarioDef, res *results.Result) {
+	fmt.Fprintf(w, "scenario %s (%s), %d CPUs, GOMAXPROCS %d, pinned %v, clock %.0f ns/read\n\n",
+		res.Scenario, def.summary, res.Env.NumCPU, res.Env.GOMAXPROCS, res.Env.Pinned, res.Env.ClockCostNs)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "run\trep\toffered\tachieved\tdrop\tirq/s\tpkts/irq\tbatch\tbatch\tISR→DPC\tISR→DPC\tISR→DPC\tlatency\tlatency\tlatency\tlatency\t")
+	fmt.Fprintln(tw, "\t\tMpps\tMpps\t%\t\t\tp50\tmax\tp50\tp99\tp99.9\tp50\tp99\tp99.9\tmax\t")
+	for i := range res.Runs {
+		r := &res.Runs[i]
+		secs := float64(r.DurationNs) / 1e9
+		irq := float64(r.Counters["interrupts"])
+		perIRQ := 0.0
+		if irq > 0 {
+			perIRQ = float64(r.Counters["indicated"]) / irq
+		}
+		drop := 0.0
+		if g := r.Counters["measured_generated"]; g > 0 {
+			drop = 100 * float64(r.Counters["measured_dropped"]) / float64(g)
+		}
+		irqRate := 0.0
+		if secs > 0 {
+			irqRate = irq / secs
+		}
+		name := r.Name
+		if r.Interrupted {
+			name += " (interrupted)"
+		}
+		b, d, l := r.Histograms[results.HistDPCBatchSize], r.Histograms[results.HistISRToDPC], r.Histograms[results.HistPacketLatency]
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.2f\t%s\t%.1f\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
+			name, r.Repetition, r.Rates.OfferedPPS/1e6, r.Rates.AchievedPPS/1e6, drop, siCount(irqRate), perIRQ,
+			b.P50, b.Max, ns(d.P50), ns(d.P99), ns(d.P999), ns(l.P50), ns(l.P99), ns(l.P999), ns(l.Max))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\n%s\n", headline(def, res))
+}
+
+// headline states the scenario's main comparison: its first run against its last, over
+// the median of the repetitions.
+func headline(def *scenarioDef, res *results.Result) string {
+	if len(def.variants) < 2 || len(res.Runs) == 0 {
+		return ""
+	}
+	first, last := def.variants[0].name, def.variants[len(def.variants)-1].name
+	a, b := medianOf(res, first), medianOf(res, last)
+	if a == nil || b == nil {
+		return "headline: not every run completed"
+	}
+	ratio := 0.0
+	if b.Rates.AchievedPPS > 0 {
+		ratio = a.Rates.AchievedPPS / b.Rates.AchievedPPS
+	}
+	return fmt.Sprintf("%s achieved %.2f× the throughput of %s (%.3f vs %.3f Mpps); ISR→DPC p99 %s vs %s; packet latency p99 %s vs %s",
+		first, ratio, last, a.Rates.AchievedPPS/1e6, b.Rates.AchievedPPS/1e6,
+		ns(a.Histograms[results.HistISRToDPC].P99), ns(b.Histograms[results.HistISRToDPC].P99),
+		ns(a.Histograms[results.HistPacketLatency].P99), ns(b.Histograms[results.HistPacketLatency].P99))
+}
+
+// medianOf returns the repetition of run name with the median achieved rate.
+func medianOf(res *results.Result, name string) *results.Run {
+	var runs []*results.Run
+	for i := range res.Runs {
+		if res.Runs[i].Name == name {
+			runs = append(runs, &res.Runs[i])
+		}
+	}
+	if len(runs) == 0 {
+		return nil
+	}
+	for i := 1; i < len(runs); i++ { // insertion sort: a handful of repetitions
+		for j := i; j > 0 && runs[j].Rates.AchievedPPS < runs[j-1].Rates.AchievedPPS; j-- {
+			runs[j], runs[j-1] = runs[j-1], runs[j]
+		}
+	}
+	return runs[len(runs)/2]
+}
+
+func siCount(v float64) string {
+	switch {
+	case v >= 1e6:
+		return fmt.Sprintf("%.2fM", v/1e6)
+	case v >= 1e3:
+		return fmt.Sprintf("%.1fk", v/1e3)
+	default:
+		return fmt.Sprintf("%.0f", v)
+	}
+}

@@ -1,0 +1,411 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/affinity"
+	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/nicmodel"
+	"github.com/ndisbench/ndisbench/results"
+)
+
+var runCommand = command{
+	summary: "run a scenario: traffic through the interrupt model, results as HDR histograms",
+	usage:   runUsage,
+	run:     runRun,
+}
+
+var listCommand = command{
+	summary: "list the built-in scenarios",
+	usage:   listUsage,
+	run:     runList,
+}
+
+const listUsage = "Usage: bench list\n\nList prints each built-in scenario with a one-line description and what its runs vary.\n"
+
+const runUsage = `Usage: bench run [flags]
+
+Run runs a scenario: for each of its runs, open-loop traffic goes through the simulated
+NIC, its interrupts (MSI-X, MSI or a line), ISRs and DPCs on CPU-pinned vCPUs, up to a
+stack that checks every packet. It prints a table and a headline, and writes into -o:
+result.json, one .hgrm per run and histogram, one .hlog per run, and bench.txt.
+
+Flags (they set the base every run of the scenario starts from; a flag naming what the
+scenario itself varies is refused):
+  -scenario NAME   built-in scenario (default msi-vs-line; see "bench list")
+  -duration D      measured traffic per run (default 3s)
+  -warmup D        traffic before it, not in the histograms (default 500ms)
+  -rate PPS        offered packets per second (default 1000000)
+  -mode M          msix, msi or line
+  -queues N        RX queues (default: one per vCPU)
+  -vcpus N         vCPUs (default: allowed CPUs - 1, at most 4, at least 1)
+  -cpus LIST       real CPUs for the vCPUs, then the generator (default: all allowed)
+  -idle S          spin, spin-yield or spin-park (default spin-park)
+  -throttle N      most NBLs per DPC call, 0 for all (default 0)
+  -seed N          traffic seed (default 1)
+  -count N         repeat every run N times, interleaved A B A B (default 1)
+  -o DIR           result directory (default bench-results/<scenario>-<time>)
+  -json            print result.json on stdout instead of the table
+
+Exit status: 0, 1 when an invariant broke (results are still written), 2 for bad usage,
+130 when interrupted (what was measured is written, marked interrupted).
+
+Examples:
+  bench run
+  bench run -scenario throttle -duration 2s
+  bench run -scenario msi-vs-line -count 5 -o base
+`
+
+// runFlags are bench run's flags; set records which were given.
+type runFlags struct {
+	scenario, out           string
+	duration, warmup        time.Duration
+	rate                    float64
+	mode, idle              string
+	queues, vcpus, throttle int
+	cpus                    affinity.CPUList
+	seed                    uint64
+	count                   int
+	asJSON                  bool
+	set                     map[string]bool
+}
+
+func runList(_ context.Context, stdout, _ io.Writer, args []string) error {
+	fs := flag.NewFlagSet("list", flag.ContinueOnError)
+	if err := parseFlags(fs, listUsage, stdout, args); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	for _, s := range scenarios {
+		def := ""
+		if s.name == defaultScenario {
+			def = " (default)"
+		}
+		fmt.Fprintf(tw, "%s%s\t%s\n\truns: %s\n", s.name, def, s.summary, s.params)
+	}
+	return tw.Flush()
+}
+
+func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
+	f := runFlags{}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.StringVar(&f.scenario, "scenario", defaultScenario, "")
+	fs.DurationVar(&f.duration, "duration", 3*time.Second, "")
+	fs.DurationVar(&f.warmup, "warmup", 500*time.Millisecond, "")
+	fs.Float64Var(&f.rate, "rate", 1e6, "")
+	fs.StringVar(&f.mode, "mode", "msix", "")
+	fs.IntVar(&f.queues, "queues", 0, "")
+	fs.IntVar(&f.vcpus, "vcpus", 0, "")
+	fs.Var(&f.cpus, "cpus", "")
+	fs.StringVar(&f.idle, "idle", "spin-park", "")
+	fs.IntVar(&f.throttle, "throttle", 0, "")
+	fs.Uint64Var(&f.seed, "seed", 1, "")
+	fs.IntVar(&f.count, "count", 1, "")
+	fs.StringVar(&f.out, "o", "", "")
+	fs.BoolVar(&f.asJSON, "json", false, "")
+	if err := parseFlags(fs, runUsage, stdout, args); err != nil {
+		return err
+	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+
+	def, err := findScenario(f.scenario)
+	if err != nil {
+		return usagef("run: flag -scenario: %v", err)
+	}
+	plan, err := planRuns(def, f)
+	if err != nil {
+		return err
+	}
+	dir := f.out
+	if dir == "" {
+		dir = filepath.Join("bench-results", def.name+"-"+time.Now().Format("20060102-150405"))
+	}
+	if err := checkOutputDir(dir); err != nil {
+		return usagef("run: flag -o: %v", err)
+	}
+
+	env := results.DetectEnvironment()
+	env.ClockSource = core.ClockSource
+	env.ClockCostNs = results.MeasureClockCost(core.Now)
+	res := results.New(def.name, env)
+	res.Started = time.Now()
+	prog := newProgress(stderr, isTerminal(os.Stderr))
+	prog.start(def.name, len(plan))
+	var broken []string
+	var intervals [][]results.IntervalSet
+	for i, p := range plan {
+		if ctx.Err() != nil {
+			break
+		}
+		rep, err := nicmodel.Run(ctx, p.sc, nicmodel.RunOptions{Progress: prog.update(i, p.name)})
+		if rep == nil {
+			prog.finish()
+			return fmt.Errorf("run %s: %w", p.name, err)
+		}
+		if err != nil {
+			broken = append(broken, fmt.Sprintf("run %s (repetition %d): %v", p.name, p.rep, err))
+		}
+		run, err := toResultRun(p, rep)
+		if err != nil {
+			return err
+		}
+		res.Runs = append(res.Runs, run)
+		intervals = append(intervals, []results.IntervalSet{{
+			Length: time.Duration(rep.Measured), Histograms: resultHists(rep),
+		}})
+		if rep.Interrupted {
+			break
+		}
+	}
+	prog.finish()
+	res.Finished = time.Now()
+	res.Interrupted = ctx.Err() != nil
+	if len(res.Runs) > 0 {
+		var c scenarioConfig
+		if json.Unmarshal(res.Runs[0].Config, &c) == nil {
+			res.Env.CPUs = c.Platform.CPUs
+		}
+		res.Env.Pinned = allPinned(res)
+	}
+	if len(res.Runs) == 0 {
+		return errInterrupted
+	}
+	if err := results.WriteDir(dir, &results.Output{Result: res, Intervals: intervals}); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	if f.asJSON {
+		if _, err := res.WriteTo(stdout); err != nil {
+			return err
+		}
+	} else {
+		printRunTable(stdout, def, res)
+		fmt.Fprintf(stdout, "\nwrote %s\n", dir)
+	}
+	if len(broken) > 0 {
+		return fmt.Errorf("INVARIANT BROKEN (results written to %s):\n%s", dir, strings.Join(broken, "\n"))
+	}
+	if res.Interrupted {
+		return fmt.Errorf("%w: partial results written to %s", errInterrupted, dir)
+	}
+	return nil
+}
+
+// plannedRun is one run to do.
+type plannedRun struct {
+	name string
+	rep  int
+	sc   nicmodel.Scenario
+}
+
+// planRuns builds the base scenario from the flags and lists every run, the repetitions
+// interleaved (A B A B ...).
+func planRuns(def *scenarioDef, f runFlags) ([]plannedRun, error) {
+	for _, v := range def.varies {
+		if f.set[v] {
+			return nil, usagef("run: flag -%s: scenario %s varies %s itself; drop the flag or pick another scenario", v, def.name, v)
+		}
+	}
+	if f.count < 1 || f.count > 1000 {
+		return nil, usagef("run: flag -count: must be 1..1000, got %d", f.count)
+	}
+	if f.duration <= 0 {
+		return nil, usagef("run: flag -duration: must be positive, got %v", f.duration)
+	}
+	if f.warmup < 0 {
+		return nil, usagef("run: flag -warmup: must not be negative, got %v", f.warmup)
+	}
+	if !(f.rate > 0) || f.rate > 1e9 {
+		return nil, usagef("run: flag -rate: must be 0 < rate <= 1e9 packets/s, got %v", f.rate)
+	}
+	mode, err := nicmodel.ParseMode(f.mode)
+	if err != nil {
+		return nil, usagef("run: flag -mode: %v", err)
+	}
+	idle, err := core.ParseIdleStrategy(f.idle)
+	if err != nil {
+		return nil, usagef("run: flag -idle: %v", err)
+	}
+	if f.throttle < 0 {
+		return nil, usagef("run: flag -throttle: must be >= 0 (0: indicate all), got %d", f.throttle)
+	}
+	allowed, err := affinity.Allowed()
+	if err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	for _, c := range f.cpus {
+		if !allowed.Contains(c) {
+			return nil, usagef("run: flag -cpus: CPU %d is not allowed to this process (allowed: %s)", c, allowed)
+		}
+	}
+	vcpus := f.vcpus
+	if vcpus == 0 {
+		n := len(allowed)
+		if len(f.cpus) > 0 {
+			n = len(f.cpus)
+		}
+		vcpus = max(1, min(4, n-1))
+	}
+	base := nicmodel.Scenario{
+		Mode: mode, VCPUs: vcpus, Queues: f.queues, CPUs: f.cpus, Idle: idle,
+		Throttle: f.throttle, Duration: f.duration, Warmup: f.warmup, Seed: f.seed,
+	}
+	if base.Queues == 0 {
+		base.Queues = vcpus
+	}
+	base.Schedule.RatePPS = f.rate
+	if def.base != nil {
+		def.base(&base)
+	}
+	var plan []plannedRun
+	for rep := 0; rep < f.count; rep++ {
+		for _, v := range def.variants {
+			sc := base
+			v.set(&sc)
+			sc = sc.WithDefaults()
+			if err := sc.Validate(); err != nil {
+				return nil, usagef("run: scenario %s, run %s: %v", def.name, v.name, err)
+			}
+			plan = append(plan, plannedRun{name: v.name, rep: rep, sc: sc})
+		}
+	}
+	return plan, nil
+}
+
+// checkOutputDir fails early when dir cannot receive results: it exists and is a file, or
+// holds files that are not a previous result set, or its parent cannot be made.
+func checkOutputDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return fmt.Errorf("%s exists and is not a directory", dir)
+	case err == nil:
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		if len(ents) > 0 {
+			return fmt.Errorf("%s is not empty; choose a new directory", dir)
+		}
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		return os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755)
+	default:
+		return err
+	}
+}
+
+// scenarioConfig is the resolved scenario as result.json shows it: names, not enum numbers.
+type scenarioConfig struct {
+	Mode               string                  `json:"mode"`
+	Queues             int                     `json:"queues"`
+	VCPUs              int                     `json:"vcpus"`
+	CPUs               string                  `json:"cpus"`
+	Idle               string                  `json:"idle"`
+	SpinNs             int64                   `json:"spin_ns"`
+	RingSize           int                     `json:"ring_size"`
+	Buffers            int                     `json:"buffers"`
+	Throttle           int                     `json:"throttle"`
+	BudgetNs           int64                   `json:"budget_ns"`
+	ModerationInterval int64                   `json:"moderation_interval_ns"`
+	ModerationPackets  int                     `json:"moderation_packets"`
+	RSS                string                  `json:"rss"`
+	IndirectionEntries int                     `json:"indirection_entries"`
+	FanOut             string                  `json:"fan_out"`
+	IndicateBatch      int                     `json:"indicate_batch"`
+	MSISync            bool                    `json:"msi_sync"`
+	Schedule           nicmodel.ScheduleConfig `json:"schedule"`
+	Flows              nicmodel.FlowConfig     `json:"flows"`
+	Sizes              nicmodel.SizeConfig     `json:"sizes"`
+	MMIOReadNs         int64                   `json:"mmio_read_ns"`
+	PerPacketNs        int64                   `json:"per_packet_ns"`
+	PerIndicationNs    int64                   `json:"per_indication_ns"`
+	NoiseRate          float64                 `json:"noise_rate"`
+	DurationNs         int64                   `json:"duration_ns"`
+	WarmupNs           int64                   `json:"warmup_ns"`
+	Seed               uint64                  `json:"seed"`
+	// How it ran.
+	Platform     core.RunInfo `json:"platform"`
+	GeneratorCPU int          `json:"generator_cpu"`
+}
+
+func configOf(sc nicmodel.Scenario, rep *nicmodel.Report) scenarioConfig {
+	return scenarioConfig{
+		Mode: sc.Mode.String(), Queues: sc.Queues, VCPUs: sc.VCPUs, CPUs: sc.CPUs.String(), Idle: sc.Idle.String(),
+		SpinNs: int64(sc.Spin), RingSize: sc.RingSize, Buffers: sc.Buffers, Throttle: sc.Throttle, BudgetNs: int64(sc.Budget),
+		ModerationInterval: int64(sc.ModerationInterval), ModerationPackets: sc.ModerationPackets,
+		RSS: sc.RSS.String(), IndirectionEntries: sc.IndirectionEntries, FanOut: sc.FanOut.String(),
+		IndicateBatch: sc.IndicateBatch, MSISync: sc.MSISync, Schedule: sc.Schedule, Flows: sc.Flows, Sizes: sc.Sizes,
+		MMIOReadNs: int64(sc.MMIORead), PerPacketNs: int64(sc.PerPacket), PerIndicationNs: int64(sc.PerIndication),
+		NoiseRate: sc.NoiseRate, DurationNs: int64(sc.Duration), WarmupNs: int64(sc.Warmup), Seed: sc.Seed,
+		Platform: rep.Platform, GeneratorCPU: rep.GeneratorCPU,
+	}
+}
+
+// resultHists returns the report's histograms under their result-file names.
+func resultHists(rep *nicmodel.Report) map[string]*hdrhistogram.Histogram {
+	out := make(map[string]*hdrhistogram.Histogram, len(rep.Hists))
+	for name, h := range rep.Hists {
+		out[name] = h
+	}
+	return out
+}
+
+func toResultRun(p plannedRun, rep *nicmodel.Report) (results.Run, error) {
+	cfg, err := json.Marshal(configOf(p.sc, rep))
+	if err != nil {
+		return results.Run{}, err
+	}
+	run := results.Run{
+		Name: p.name, Repetition: p.rep, Config: cfg, Started: rep.Started,
+		DurationNs: int64(rep.Measured), Interrupted: rep.Interrupted, Counters: rep.Counters,
+		Rates: results.Rates{
+			OfferedPPS: rep.OfferedPPS, GeneratedPPS: rep.GeneratedPPS, AchievedPPS: rep.AchievedPPS,
+			BehindMaxNs: rep.BehindMaxNs,
+		},
+		Histograms: map[string]results.Histogram{},
+	}
+	if run.Started.IsZero() {
+		run.Started = time.Now() // interrupted before the measured window began
+	}
+	for name, h := range rep.Hists {
+		unit := results.UnitNanoseconds
+		if name == results.HistDPCBatchSize {
+			unit = results.UnitNBLs
+		}
+		s, err := results.Summarize(h, unit)
+		if err != nil {
+			return results.Run{}, fmt.Errorf("run %s: histogram %s: %w", p.name, name, err)
+		}
+		run.Histograms[name] = s
+	}
+	return run, nil
+}
+
+func allPinned(res *results.Result) bool {
+	for i := range res.Runs {
+		var c scenarioConfig
+		if json.Unmarshal(res.Runs[i].Config, &c) != nil || !c.Platform.Pinned {
+			return false
+		}
+	}
+	return true
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
