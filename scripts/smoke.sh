@@ -29,6 +29,25 @@ print("cal.json ok")
 PY
 fi
 
+echo "bench run (short)"
+"$tmp/bench" run -duration 300ms -warmup 50ms -rate 200000 -o "$tmp/run" | tee "$tmp/run.txt"
+grep -q 'the throughput of line' "$tmp/run.txt"
+for f in result.json bench.txt msix.hlog line.hlog msix.packet_latency.hgrm line.isr_to_dpc.hgrm; do
+  [ -s "$tmp/run/$f" ] || { echo "bench run did not write $f"; exit 1; }
+done
+grep -q '^#\[Histogram log format version 1.3\]' "$tmp/run/msix.hlog"
+grep -q '^BenchmarkNdis/scenario=msi-vs-line/run=msix' "$tmp/run/bench.txt"
+if command -v python3 >/dev/null; then python3 - "$tmp/run/result.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["schema"] == "ndisbench/result" and d["version"].startswith("1."), d["schema"]
+assert [r["name"] for r in d["runs"]] == ["msix", "line"]
+for r in d["runs"]:
+    assert r["counters"]["indicated"] > 0 and r["histograms"]["packet_latency"]["count"] > 0
+print("result.json ok")
+PY
+fi
+
 expect_usage_error() { # command... : must exit 2 and say something on stderr
   set +e
   "$@" >"$tmp/out" 2>"$tmp/err"
@@ -42,5 +61,7 @@ expect_usage_error() { # command... : must exit 2 and say something on stderr
 expect_usage_error "$tmp/bench" calibrate -cpus 9-x
 expect_usage_error "$tmp/bench" calibrate -samples 0
 expect_usage_error "$tmp/bench" nosuchcommand
+expect_usage_error "$tmp/bench" run -scenario nosuch
+expect_usage_error "$tmp/bench" run -rate -5
 [ ! -e "$tmp/never.json" ] || exit 1
 echo "smoke: ok"

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ndisbench/ndisbench/results"
+)
+
+// shortRun is what the tests pass to keep a run short; behaviour, not speed, is checked.
+var shortRun = []string{"-duration", "150ms", "-warmup", "20ms", "-rate", "100000"}
+
+func TestRunWritesEveryKindOfFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	out, stderr, code := runCLI(append([]string{"run", "-o", dir, "-count", "2"}, shortRun...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"msix", "line", "achieved", "ISR→DPC", "the throughput of line"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	res, err := results.ReadFile(filepath.Join(dir, results.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range res.Runs {
+		names = append(names, r.Name)
+		if r.Histograms[results.HistPacketLatency].Count == 0 || r.Counters["indicated"] == 0 {
+			t.Errorf("run %s/%d measured nothing", r.Name, r.Repetition)
+		}
+	}
+	if got := strings.Join(names, " "); got != "msix line msix line" {
+		t.Errorf("runs %q, want the repetitions interleaved: msix line msix line", got)
+	}
+	for _, f := range []string{"msix.r0.packet_latency.hgrm", "line.r1.isr_to_dpc.hgrm", "msix.r1.hlog", results.BenchFile} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: missing or empty (%v)", f, err)
+		}
+	}
+	f, err := os.Open(filepath.Join(dir, "line.r0.hlog"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := results.NewIntervalLogReader(f, "line.r0.hlog")
+	n := 0
+	for r.Scan() {
+		if iv := r.Interval(); iv.Tag == results.HistPacketLatency && iv.Histogram.TotalCount() > 0 {
+			n++
+		}
+	}
+	if r.Err() != nil || n == 0 {
+		t.Errorf("line.r0.hlog: %v; %d packet_latency intervals", r.Err(), n)
+	}
+	bench, _ := os.ReadFile(filepath.Join(dir, results.BenchFile))
+	if !strings.Contains(string(bench), "BenchmarkNdis/scenario=msi-vs-line/run=msix") || !strings.Contains(string(bench), "pkts/s") {
+		t.Errorf("bench.txt:\n%s", bench)
+	}
+}
+
+func TestRunThrottleCapsBatches(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	_, stderr, code := runCLI(append([]string{"run", "-scenario", "throttle", "-o", dir}, shortRun...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	res, err := results.ReadFile(filepath.Join(dir, results.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	caps := map[string]int64{"throttle=1": 1, "throttle=8": 8, "throttle=32": 32, "throttle=64": 64, "throttle=256": 256}
+	for _, r := range res.Runs {
+		if c, ok := caps[r.Name]; ok && r.Histograms[results.HistDPCBatchSize].Max > c {
+			t.Errorf("%s: a DPC indicated %d NBLs", r.Name, r.Histograms[results.HistDPCBatchSize].Max)
+		}
+	}
+	if len(res.Runs) != 6 {
+		t.Errorf("%d runs, want 6", len(res.Runs))
+	}
+}
+
+func TestRunJSONPrintsTheResult(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	out, stderr, code := runCLI(append([]string{"run", "-scenario", "shared-line", "-json", "-o", dir}, shortRun...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	res, err := results.Read(strings.NewReader(out))
+	if err != nil {
+		t.Fatalf("stdout is not a result: %v\n%s", err, out)
+	}
+	if res.Scenario != "shared-line" || len(res.Runs) != 2 || res.Runs[1].Counters["not_mine"] == 0 {
+		t.Errorf("scenario %q, %d runs, not_mine %d", res.Scenario, len(res.Runs), res.Runs[1].Counters["not_mine"])
+	}
+}
+
+func TestRunInterruptedWritesPartialResult(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // interrupted before the first run: nothing measured, nothing written
+	var o, e strings.Builder
+	err := run(ctx, &o, &e, append([]string{"run", "-o", dir}, shortRun...))
+	if code := exitCode(&e, err); code != 130 {
+		t.Errorf("exit %d, want 130", code)
+	}
+	if _, err := os.Stat(dir); err == nil {
+		if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+			t.Errorf("an interrupted run with nothing measured wrote %v", ents)
+		}
+	}
+}
+
+func TestRunBadInputExits2(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f")
+	os.WriteFile(file, []byte("x"), 0o644)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "-scenario", "nosuch"}, "-scenario"},
+		{[]string{"run", "-mode", "line"}, "-mode"}, // msi-vs-line varies the mode
+		{[]string{"run", "-duration", "-1s"}, "-duration"},
+		{[]string{"run", "-rate", "0"}, "-rate"},
+		{[]string{"run", "-idle", "doze"}, "-idle"},
+		{[]string{"run", "-count", "0"}, "-count"},
+		{[]string{"run", "-queues", "99"}, "queues"},
+		{[]string{"run", "-o", file}, "-o"},
+		{[]string{"run", "-cpus", "1023"}, "-cpus"},
+		{[]string{"list", "extra"}, "unexpected argument"},
+	}
+	for _, tt := range tests {
+		_, stderr, code := runCLI(tt.args...)
+		if code != 2 || !strings.Contains(stderr, tt.want) {
+			t.Errorf("bench %q: exit %d, stderr %q; want exit 2 naming %q", tt.args, code, stderr, tt.want)
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	out, _, code := runCLI("list")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, s := range scenarios {
+		if !strings.Contains(out, s.name) {
+			t.Errorf("list lacks %s", s.name)
+		}
+	}
+}
+
+func TestRunInterruptedMidRunWritesWhatWasMeasured(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+	defer cancel()
+	var o, e strings.Builder
+	err := run(ctx, &o, &e, []string{"run", "-o", dir, "-duration", "1h", "-warmup", "10ms", "-rate", "100000"})
+	if code := exitCode(&e, err); code != 130 {
+		t.Fatalf("exit %d, want 130: %s", code, e.String())
+	}
+	res, err := results.ReadFile(filepath.Join(dir, results.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || len(res.Runs) != 1 || !res.Runs[0].Interrupted || res.Runs[0].Counters["indicated"] == 0 {
+		t.Errorf("interrupted %v, %d runs, first interrupted %v", res.Interrupted, len(res.Runs), len(res.Runs) > 0 && res.Runs[0].Interrupted)
+	}
+}
