@@ -46,13 +46,13 @@ const (
 // ScheduleConfig describes when packets are meant to arrive. Fields that the kind does
 // not use must be zero (a stray one is more likely a mistake than an intent).
 type ScheduleConfig struct {
-	Kind      string  // KindConstant, KindPoisson, KindBursts or KindRamp ("kind")
-	RatePPS   float64 // packets per second; for bursts the rate while on, for ramp the start ("rate_pps")
-	RampToPPS float64 // ramp only: the rate at the end of the ramp, held after it ("ramp_to_pps")
-	RampNs    int64   // ramp only: the ramp's length, ns ("ramp")
-	OnNs      int64   // bursts only: length of each burst, ns ("on")
-	OffNs     int64   // bursts only: silence between bursts, ns, may be 0 ("off")
-	Seed      uint64  // poisson only: the random stream ("seed")
+	Kind      string  `json:"kind"`        // KindConstant, KindPoisson, KindBursts or KindRamp ("kind")
+	RatePPS   float64 `json:"rate_pps"`    // packets per second; for bursts the rate while on, for ramp the start ("rate_pps")
+	RampToPPS float64 `json:"ramp_to_pps"` // ramp only: the rate at the end of the ramp, held after it ("ramp_to_pps")
+	RampNs    int64   `json:"ramp_ns"`     // ramp only: the ramp's length, ns ("ramp")
+	OnNs      int64   `json:"on_ns"`       // bursts only: length of each burst, ns ("on")
+	OffNs     int64   `json:"off_ns"`      // bursts only: silence between bursts, ns, may be 0 ("off")
+	Seed      uint64  `json:"seed"`        // poisson only: the random stream ("seed")
 }
 
 func schedErr(format string, args ...any) error {
@@ -248,10 +248,10 @@ const MaxFlows = 1 << 20
 
 // FlowConfig describes the flows packets belong to.
 type FlowConfig struct {
-	Count int     // number of distinct flows, 1..MaxFlows ("flows")
-	Dist  string  // DistUniform (also for "") or DistZipf ("flow_dist")
-	ZipfS float64 // zipf only: the exponent, > 1 ("zipf_s")
-	Seed  uint64  // the flows' tuples and the per-packet draws ("seed")
+	Count int     `json:"flows"`     // number of distinct flows, 1..MaxFlows ("flows")
+	Dist  string  `json:"flow_dist"` // DistUniform (also for "") or DistZipf ("flow_dist")
+	ZipfS float64 `json:"zipf_s"`    // zipf only: the exponent, > 1 ("zipf_s")
+	Seed  uint64  `json:"seed"`      // the flows' tuples and the per-packet draws ("seed")
 }
 
 func flowErr(format string, args ...any) error {
@@ -427,9 +427,9 @@ var imixDeck = func() (deck [12]uint16) {
 
 // SizeConfig describes packet sizes: a fixed size, or the simple IMIX.
 type SizeConfig struct {
-	Fixed int    // bytes, MinPacketSize..MaxPacketSize; 0 with IMIX ("size")
-	IMIX  bool   // draw sizes from the simple IMIX 7:4:1 of 64/594/1518 bytes ("imix")
-	Seed  uint64 // IMIX only: the random stream ("seed")
+	Fixed int    `json:"size"` // bytes, MinPacketSize..MaxPacketSize; 0 with IMIX ("size")
+	IMIX  bool   `json:"imix"` // draw sizes from the simple IMIX 7:4:1 of 64/594/1518 bytes ("imix")
+	Seed  uint64 `json:"seed"` // IMIX only: the random stream ("seed")
 }
 
 func sizeErr(format string, args ...any) error {

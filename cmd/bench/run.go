@@ -45,6 +45,7 @@ result.json, one .hgrm per run and histogram, one .hlog per run, and bench.txt.
 Flags (they set the base every run of the scenario starts from; a flag naming what the
 scenario itself varies is refused):
   -scenario NAME   built-in scenario (default msi-vs-line; see "bench list")
+  -config FILE     a scenario file instead (JSON, see below)
   -duration D      measured traffic per run (default 3s)
   -warmup D        traffic before it, not in the histograms (default 500ms)
   -rate PPS        offered packets per second (default 1000000)
@@ -59,6 +60,16 @@ scenario itself varies is refused):
   -o DIR           result directory (default bench-results/<scenario>-<time>)
   -json            print result.json on stdout instead of the table
 
+A scenario file names its runs and what each changes over a common base; keys are the
+snake_case names of the scenario's fields (mode, queues, vcpus, cpus, idle, ring_size,
+buffers, throttle, budget, moderation_interval, moderation_packets, rss, fan_out,
+indicate_batch, msi_sync, schedule, rate_pps, ramp_to_pps, ramp, on, off, flows, flow_dist,
+zipf_s, size, imix, mmio_read, per_packet, per_indication, noise_rate, duration, warmup,
+seed); durations are strings such as "2s" or "50us". Unknown keys and wrong types are errors.
+
+  {"name": "moderation", "base": {"mode": "msix", "duration": "2s"},
+   "runs": [{"name": "off"}, {"name": "itr50", "moderation_interval": "50us"}]}
+
 Exit status: 0, 1 when an invariant broke (results are still written), 2 for bad usage,
 130 when interrupted (what was measured is written, marked interrupted).
 
@@ -70,7 +81,7 @@ Examples:
 
 // runFlags are bench run's flags; set records which were given.
 type runFlags struct {
-	scenario, out           string
+	scenario, out, config   string
 	duration, warmup        time.Duration
 	rate                    float64
 	mode, idle              string
@@ -114,6 +125,7 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	fs.Uint64Var(&f.seed, "seed", 1, "")
 	fs.IntVar(&f.count, "count", 1, "")
 	fs.StringVar(&f.out, "o", "", "")
+	fs.StringVar(&f.config, "config", "", "")
 	fs.BoolVar(&f.asJSON, "json", false, "")
 	if err := parseFlags(fs, runUsage, stdout, args); err != nil {
 		return err
@@ -121,8 +133,16 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 
-	def, err := findScenario(f.scenario)
-	if err != nil {
+	var def *scenarioDef
+	var err error
+	if f.config != "" {
+		if f.set["scenario"] {
+			return usagef("run: flags -config and -scenario: give one or the other")
+		}
+		if def, err = fileScenario(f.config); err != nil {
+			return usagef("run: flag -config: %v", err)
+		}
+	} else if def, err = findScenario(f.scenario); err != nil {
 		return usagef("run: flag -scenario: %v", err)
 	}
 	plan, err := planRuns(def, f)
@@ -268,6 +288,37 @@ func planRuns(def *scenarioDef, f runFlags) ([]plannedRun, error) {
 	base.Schedule.RatePPS = f.rate
 	if def.base != nil {
 		def.base(&base)
+		// Flags given on the command line override the scenario's (or file's) base.
+		if f.set["mode"] {
+			base.Mode = mode
+		}
+		if f.set["idle"] {
+			base.Idle = idle
+		}
+		if f.set["queues"] {
+			base.Queues = f.queues
+		}
+		if f.set["vcpus"] {
+			base.VCPUs = f.vcpus
+		}
+		if f.set["cpus"] {
+			base.CPUs = f.cpus
+		}
+		if f.set["throttle"] {
+			base.Throttle = f.throttle
+		}
+		if f.set["duration"] {
+			base.Duration = f.duration
+		}
+		if f.set["warmup"] {
+			base.Warmup = f.warmup
+		}
+		if f.set["seed"] {
+			base.Seed = f.seed
+		}
+		if f.set["rate"] {
+			base.Schedule.RatePPS = f.rate
+		}
 	}
 	var plan []plannedRun
 	for rep := 0; rep < f.count; rep++ {
@@ -276,7 +327,7 @@ func planRuns(def *scenarioDef, f runFlags) ([]plannedRun, error) {
 			v.set(&sc)
 			sc = sc.WithDefaults()
 			if err := sc.Validate(); err != nil {
-				return nil, usagef("run: scenario %s, run %s: %v", def.name, v.name, err)
+				return nil, usagef("run: %s, run %s: %v", def.where(), v.name, err)
 			}
 			plan = append(plan, plannedRun{name: v.name, rep: rep, sc: sc})
 		}

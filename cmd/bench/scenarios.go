@@ -22,7 +22,16 @@ type scenarioDef struct {
 	params   string   // what the variants change, for "bench list"
 	varies   []string // flags the variants set, which the user may not override
 	variants []variant
-	base     func(*nicmodel.Scenario) // changes to the common base, applied before flags
+	base     func(*nicmodel.Scenario) // changes to the common base; flags given override them
+	file     string                   // the scenario file it came from, if any
+}
+
+// where names the scenario in errors: the file it came from, or its name.
+func (d *scenarioDef) where() string {
+	if d.file != "" {
+		return d.file
+	}
+	return "scenario " + d.name
 }
 
 const defaultScenario = "msi-vs-line"
