@@ -313,12 +313,18 @@ func TestRunInterrupted(t *testing.T) {
 	checkConservation(t, rep)
 }
 
-// TestRunNoAllocationsPerPacket: the measured window allocates nothing per packet.
+// TestRunNoAllocationsPerPacket: the measured window allocates nothing per packet
+// (the benchmark reports 0 allocs/op; without -race a window shows 0 or 1).
 func TestRunNoAllocationsPerPacket(t *testing.T) {
 	rep := run(t, testScenario(nicmodel.ModeMSIX))
 	packets := rep.Counters["measured_generated"]
-	if m := rep.Counters["mallocs"]; m*1000 > packets {
-		t.Errorf("%d heap allocations for %d packets: more than one per 1000", m, packets)
+	if packets < 5000 {
+		t.Fatalf("only %d packets measured; too few to tell", packets)
+	}
+	// The count is the whole process's: the race detector and the runtime add a few
+	// dozen in a window. One allocation per packet would add thousands.
+	if m := rep.Counters["mallocs"]; m*100 > packets {
+		t.Errorf("%d heap allocations for %d packets: more than one per 100", m, packets)
 	}
 }
 
