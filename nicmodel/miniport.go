@@ -390,8 +390,10 @@ func (m *Miniport) messageDPC(_ any, msg core.MessageID, call *core.DPCCall) { m
 func (m *Miniport) dpc(msg core.MessageID, call *core.DPCCall) {
 	ms := &m.msgs[msg]
 	st := m.cpus[call.CPU]
-	if f := core.CPUSet(ms.fanout.Swap(0)); f != 0 {
-		m.queue(ms, call, f, ctxFanOut)
+	if ms.fanout.Load() != 0 { // a load first: most DPC calls have nothing to fan out
+		if f := core.CPUSet(ms.fanout.Swap(0)); f != 0 {
+			m.queue(ms, call, f, ctxFanOut)
+		}
 	}
 	limit := call.Throttle.MaxNBLs
 	done := 0
