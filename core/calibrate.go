@@ -213,7 +213,7 @@ func cachelineRTT(p *pair, n int) *hdrhistogram.Histogram {
 			lines.ping.v.Store(i)
 			spinUntil(func() bool { return lines.pong.v.Load() == i })
 			if i > warmup {
-				recordClamped(h, Now()-t0)
+				Record(h, Now()-t0)
 			}
 		}
 	}, func() {
@@ -248,7 +248,7 @@ func ringHandoff(p *pair, n int) *hdrhistogram.Histogram {
 			})
 			t1 := Now()
 			if i > warmup {
-				recordClamped(h, t1-t0)
+				Record(h, t1-t0)
 			}
 			ack.v.Store(i)
 		}
@@ -268,7 +268,7 @@ func futexWakeLatency(p *pair, n int, settle time.Duration) *hdrhistogram.Histog
 			pk.park()
 			t1 := Now()
 			if i > uint64(n/10) {
-				recordClamped(h, t1-int64(t0.v.Load()))
+				Record(h, t1-int64(t0.v.Load()))
 			}
 			done.v.Store(i)
 		}
@@ -297,7 +297,7 @@ func chanWakeLatency(p *pair, n int, settle time.Duration) *hdrhistogram.Histogr
 			t1 := Now()
 			i++
 			if i > uint64(n/10) {
-				recordClamped(h, t1-t0)
+				Record(h, t1-t0)
 			}
 			ack.v.Store(i)
 		}
@@ -312,17 +312,6 @@ func chanWakeLatency(p *pair, n int, settle time.Duration) *hdrhistogram.Histogr
 	}, func() {})
 	<-consumerDone
 	return h
-}
-
-// recordClamped records v, clamping it into the histogram's range so nothing is lost.
-func recordClamped(h *hdrhistogram.Histogram, v int64) {
-	if v < HistLowest {
-		v = HistLowest
-	}
-	if v > HistHighest {
-		v = HistHighest
-	}
-	_ = h.RecordValue(v) // in range by construction
 }
 
 // measureClocks measures each clock's cost per read: the median of 200 batches of 1000

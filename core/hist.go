@@ -45,3 +45,16 @@ func Summarize(h *hdrhistogram.Histogram) Summary {
 		Max:   h.Max(),
 	}
 }
+
+// Record adds v to h, clamped into [0, h's highest trackable value]: clocks are monotonic,
+// so a negative span is a bookkeeping bug, kept visible as 0, and a span past the range
+// is kept as the range's top rather than lost. It does not allocate.
+func Record(h *hdrhistogram.Histogram, v int64) {
+	if v < 0 {
+		v = 0
+	}
+	if hi := h.HighestTrackableValue(); v > hi {
+		v = hi
+	}
+	_ = h.RecordValue(v)
+}

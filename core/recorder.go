@@ -94,16 +94,7 @@ func newRecorder() *recorder {
 }
 
 // record adds one sample, clamped into the histogram's range. Owner only.
-func (r *recorder) record(h Hist, v int64) {
-	hh := r.hists[h]
-	if v < 0 {
-		v = 0 // clocks are monotonic; a negative span is a bookkeeping bug, kept visible as 0
-	}
-	if hi := hh.HighestTrackableValue(); v > hi {
-		v = hi
-	}
-	_ = hh.RecordValue(v)
-}
+func (r *recorder) record(h Hist, v int64) { Record(r.hists[h], v) }
 
 // resetHists empties every histogram (the end of a warm-up); counters are kept. Owner only.
 func (r *recorder) resetHists() {

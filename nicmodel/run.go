@@ -651,7 +651,7 @@ func (g *generator) run() {
 		g.generatedLive.Store(g.generated)
 		if warm {
 			g.measured++
-			recordClamped(g.lag, now-next)
+			core.Record(g.lag, now-next)
 			g.lastIntended, g.lastWrite = next, now
 		}
 		if g.poll && i&63 == 0 {

@@ -86,8 +86,8 @@ func (s *CheckingStack) Indicate(cpu int, nbls []core.NBL) {
 		t.sum += n.Seq
 		if n.Intended >= s.measured {
 			st.inWindow++
-			recordClamped(st.latency, now-n.Intended)
-			recordClamped(st.service, now-n.Written)
+			core.Record(st.latency, now-n.Intended)
+			core.Record(st.service, now-n.Written)
 		}
 	}
 	st.nbls += uint64(len(nbls))
@@ -101,16 +101,6 @@ func (st *stackCPU) orderError(cpu int, n *core.NBL, want uint64) {
 		st.bad = append(st.bad, fmt.Sprintf("queue %d on vCPU %d: NBL seq %d indicated after seq %d (duplicate or out of order)",
 			n.Queue, cpu, n.Seq, want-1))
 	}
-}
-
-func recordClamped(h *hdrhistogram.Histogram, v int64) {
-	if v < 0 {
-		v = 0
-	}
-	if hi := h.HighestTrackableValue(); v > hi {
-		v = hi
-	}
-	_ = h.RecordValue(v)
 }
 
 // StackTotals is what a stack saw, summed over its vCPUs.
