@@ -257,7 +257,7 @@ func (r *Report) Err() error {
 type Progress struct {
 	Elapsed   time.Duration // since the traffic started
 	Total     time.Duration // warm-up + duration
-	Generated uint64 // written + dropped so far (packets held for write-back not yet)
+	Generated uint64        // written + dropped so far (packets held for write-back not yet)
 	Indicated uint64
 	Dropped   uint64
 }
