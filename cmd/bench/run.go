@@ -278,46 +278,30 @@ func planRuns(def *scenarioDef, f runFlags) ([]plannedRun, error) {
 		}
 		vcpus = max(1, min(4, n-1))
 	}
-	base := nicmodel.Scenario{
-		Mode: mode, VCPUs: vcpus, Queues: f.queues, CPUs: f.cpus, Idle: idle,
-		Throttle: f.throttle, Duration: f.duration, Warmup: f.warmup, Seed: f.seed,
+	// Each flag's value, defaults included, starts the base; the scenario's (or file's)
+	// base changes go over it; then the flags given on the command line win again.
+	flagSetters := map[string]func(*nicmodel.Scenario){
+		"mode":     func(s *nicmodel.Scenario) { s.Mode = mode },
+		"idle":     func(s *nicmodel.Scenario) { s.Idle = idle },
+		"queues":   func(s *nicmodel.Scenario) { s.Queues = f.queues }, // 0: one per vCPU (WithDefaults)
+		"vcpus":    func(s *nicmodel.Scenario) { s.VCPUs = vcpus },
+		"cpus":     func(s *nicmodel.Scenario) { s.CPUs = f.cpus },
+		"throttle": func(s *nicmodel.Scenario) { s.Throttle = f.throttle },
+		"duration": func(s *nicmodel.Scenario) { s.Duration = f.duration },
+		"warmup":   func(s *nicmodel.Scenario) { s.Warmup = f.warmup },
+		"seed":     func(s *nicmodel.Scenario) { s.Seed = f.seed },
+		"rate":     func(s *nicmodel.Scenario) { s.Schedule.RatePPS = f.rate },
 	}
-	if base.Queues == 0 {
-		base.Queues = vcpus
+	var base nicmodel.Scenario
+	for _, set := range flagSetters {
+		set(&base)
 	}
-	base.Schedule.RatePPS = f.rate
 	if def.base != nil {
 		def.base(&base)
-		// Flags given on the command line override the scenario's (or file's) base.
-		if f.set["mode"] {
-			base.Mode = mode
-		}
-		if f.set["idle"] {
-			base.Idle = idle
-		}
-		if f.set["queues"] {
-			base.Queues = f.queues
-		}
-		if f.set["vcpus"] {
-			base.VCPUs = f.vcpus
-		}
-		if f.set["cpus"] {
-			base.CPUs = f.cpus
-		}
-		if f.set["throttle"] {
-			base.Throttle = f.throttle
-		}
-		if f.set["duration"] {
-			base.Duration = f.duration
-		}
-		if f.set["warmup"] {
-			base.Warmup = f.warmup
-		}
-		if f.set["seed"] {
-			base.Seed = f.seed
-		}
-		if f.set["rate"] {
-			base.Schedule.RatePPS = f.rate
+		for name, set := range flagSetters {
+			if f.set[name] {
+				set(&base)
+			}
 		}
 	}
 	var plan []plannedRun
