@@ -13,8 +13,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/nicmodel"
@@ -166,14 +164,20 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	prog.start(def.name, len(plan))
 	var broken []string
 	var intervals [][]results.IntervalSet
+	var failed error // a run that could not start; what the others measured is still written
+	pinned, cpus := true, ""
 	for i, p := range plan {
 		if ctx.Err() != nil {
 			break
 		}
 		rep, err := nicmodel.Run(ctx, p.sc, nicmodel.RunOptions{Progress: prog.update(i, p.name)})
 		if rep == nil {
-			prog.finish()
-			return fmt.Errorf("run %s: %w", p.name, err)
+			failed = fmt.Errorf("run %s: %w", p.name, err)
+			break
+		}
+		pinned = pinned && rep.Platform.Pinned
+		if cpus == "" {
+			cpus = rep.Platform.CPUs
 		}
 		if err != nil {
 			broken = append(broken, fmt.Sprintf("run %s (repetition %d): %v", p.name, p.rep, err))
@@ -184,7 +188,7 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		}
 		res.Runs = append(res.Runs, run)
 		intervals = append(intervals, []results.IntervalSet{{
-			Length: time.Duration(rep.Measured), Histograms: resultHists(rep),
+			Length: time.Duration(rep.Measured), Histograms: rep.Hists,
 		}})
 		if rep.Interrupted {
 			break
@@ -193,14 +197,11 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	prog.finish()
 	res.Finished = time.Now()
 	res.Interrupted = ctx.Err() != nil
-	if len(res.Runs) > 0 {
-		var c scenarioConfig
-		if json.Unmarshal(res.Runs[0].Config, &c) == nil {
-			res.Env.CPUs = c.Platform.CPUs
-		}
-		res.Env.Pinned = allPinned(res)
-	}
+	res.Env.CPUs, res.Env.Pinned = cpus, pinned && len(res.Runs) > 0
 	if len(res.Runs) == 0 {
+		if failed != nil {
+			return failed
+		}
 		return errInterrupted
 	}
 	if err := results.WriteDir(dir, &results.Output{Result: res, Intervals: intervals}); err != nil {
@@ -213,6 +214,9 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	} else {
 		printRunTable(stdout, def, res)
 		fmt.Fprintf(stdout, "\nwrote %s\n", dir)
+	}
+	if failed != nil {
+		return fmt.Errorf("%w (the runs before it are written to %s)", failed, dir)
 	}
 	if len(broken) > 0 {
 		return fmt.Errorf("INVARIANT BROKEN (results written to %s):\n%s", dir, strings.Join(broken, "\n"))
@@ -389,15 +393,6 @@ func configOf(sc nicmodel.Scenario, rep *nicmodel.Report) scenarioConfig {
 	}
 }
 
-// resultHists returns the report's histograms under their result-file names.
-func resultHists(rep *nicmodel.Report) map[string]*hdrhistogram.Histogram {
-	out := make(map[string]*hdrhistogram.Histogram, len(rep.Hists))
-	for name, h := range rep.Hists {
-		out[name] = h
-	}
-	return out
-}
-
 func toResultRun(p plannedRun, rep *nicmodel.Report) (results.Run, error) {
 	cfg, err := json.Marshal(configOf(p.sc, rep))
 	if err != nil {
@@ -427,16 +422,6 @@ func toResultRun(p plannedRun, rep *nicmodel.Report) (results.Run, error) {
 		run.Histograms[name] = s
 	}
 	return run, nil
-}
-
-func allPinned(res *results.Result) bool {
-	for i := range res.Runs {
-		var c scenarioConfig
-		if json.Unmarshal(res.Runs[i].Config, &c) != nil || !c.Platform.Pinned {
-			return false
-		}
-	}
-	return true
 }
 
 // isTerminal reports whether f is a terminal (a character device).
