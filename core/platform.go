@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/rings"
 )
@@ -93,6 +95,10 @@ type PlatformConfig struct {
 	MaxNBLs  int              // receive throttle per DPC call (R8); 0 means IndicateAll
 	Budget   time.Duration    // DPC watchdog budget per batch and per DPC (R9); 0 means 100µs
 	DPCQueue int              // capacity of each vCPU's DPC queue, a power of two; 0 means 1024
+	// Hists names extra per-vCPU latency histograms (nanoseconds, NewLatencyHistogram's
+	// range) that code running on a vCPU records into with Platform.Record: a stack's
+	// per-packet timings, say. They are rotated, merged and reported with the framework's.
+	Hists []string
 }
 
 // ErrConfig is the errors.Is target of every platform configuration error.
@@ -115,6 +121,16 @@ func (c PlatformConfig) withDefaults() (PlatformConfig, error) {
 	}
 	if c.Messages == 0 {
 		c.Messages = c.VCPUs
+	}
+	seen := map[string]bool{MergedISRToDPC: true}
+	for _, n := range HistNames {
+		seen[n] = true
+	}
+	for _, n := range c.Hists {
+		if n == "" || seen[n] {
+			return c, configErr("Hists", "name %q is empty or used twice (or by a built-in histogram)", n)
+		}
+		seen[n] = true
 	}
 	if c.Messages < 1 || c.Messages > 2048 {
 		return c, configErr("Messages", "must be 1..2048 (the MSI-X table limit), got %d", c.Messages)
@@ -201,8 +217,15 @@ type Platform struct {
 		list []string
 	}
 
-	histGen    atomic.Uint64 // ResetHistograms bumps it; each vCPU resets its own when it sees it
-	state      atomic.Int32  // platformNew → platformRunning → platformStopped
+	histNames []string      // HistNames, then cfg.Hists
+	histGen   atomic.Uint64 // RotateHistograms bumps it; each vCPU hands its histograms over when it sees it
+	collect   struct {      // the collector's side of the rotation, one collector at a time
+		sync.Mutex
+		total    []*hdrhistogram.Histogram  // everything collected since the last ResetHistograms
+		interval []*hdrhistogram.Histogram  // scratch: the interval being collected
+		isrToDPC [2]*hdrhistogram.Histogram // the merged ISR→DPC histogram: interval, total
+	}
+	state      atomic.Int32 // platformNew → platformRunning → platformStopped
 	wg         sync.WaitGroup
 	started    time.Time
 	gomaxprocs int // GOMAXPROCS when the vCPUs started
@@ -266,13 +289,18 @@ func NewPlatform(cfg PlatformConfig) (*Platform, error) {
 		nextSlot: make([]int, cfg.VCPUs),
 		objs:     make([]int, cfg.VCPUs),
 	}
-	p.external.rec = newRecorder()
+	extra := len(cfg.Hists)
+	p.histNames = append(append([]string(nil), HistNames[:]...), cfg.Hists...)
+	p.external.rec = newRecorder(extra)
+	p.collect.total = newHistSet(extra)
+	p.collect.interval = newHistSet(extra)
+	p.collect.isrToDPC = [2]*hdrhistogram.Histogram{NewLatencyHistogram(), NewLatencyHistogram()}
 	for i := 0; i < cfg.VCPUs; i++ {
 		q, err := rings.NewMPSC[*dpcObject](cfg.DPCQueue)
 		if err != nil {
 			return nil, fmt.Errorf("core: platform: DPCQueue: %w", err)
 		}
-		v := &vcpu{id: i, p: p, dpcq: q, rec: newRecorder(), realCPU: -1}
+		v := &vcpu{id: i, p: p, dpcq: q, rec: newRecorder(extra), realCPU: -1}
 		if len(cfg.CPUs) > 0 {
 			v.realCPU = cfg.CPUs[i%len(cfg.CPUs)]
 		}
@@ -406,30 +434,107 @@ func (s *LineSource) Deassert() { s.p.line.level.And(^s.bit) }
 // Asserted reports whether this device asserts the line.
 func (s *LineSource) Asserted() bool { return s.p.line.level.Load()&s.bit != 0 }
 
-// Metrics merges every vCPU's histograms and counters. Call it after Stop.
-func (p *Platform) Metrics() *Metrics {
-	rs := make([]*recorder, 0, len(p.vcpus)+1)
-	for _, v := range p.vcpus {
-		rs = append(rs, v.rec)
+// HistID returns the Hist of the histogram called name: a framework histogram
+// (HistNames) or one of PlatformConfig.Hists.
+func (p *Platform) HistID(name string) (Hist, bool) {
+	for i, n := range p.histNames {
+		if n == name {
+			return Hist(i), true
+		}
+	}
+	return 0, false
+}
+
+// Record adds v (clamped as the package's Record) to histogram h of vCPU cpu. Only on
+// vCPU cpu's own thread: from an ISR, a DPC or a Stack.Indicate call running on it. It
+// neither allocates nor locks.
+func (p *Platform) Record(cpu int, h Hist, v int64) { p.vcpus[cpu].rec.record(h, v) }
+
+// RotateHistograms ends the current histogram interval: every vCPU hands over what it
+// recorded since the last rotation (at the top of its loop, between two pieces of work;
+// a parked vCPU is woken for it), the sets are merged, and fn, when not nil, is called
+// once per histogram with the interval's merge: the framework's (HistNames), then
+// PlatformConfig.Hists, then MergedISRToDPC. fn must not keep h after it returns. The
+// interval is then added to the totals Metrics reports. It blocks until every running
+// vCPU handed over (microseconds, or as long as the longest ISR or DPC in progress) and
+// it allocates nothing. One rotation runs at a time; any goroutine, not concurrently
+// with Start.
+func (p *Platform) RotateHistograms(fn func(name string, h *hdrhistogram.Histogram)) {
+	c := &p.collect
+	c.Lock()
+	defer c.Unlock()
+	p.rotateLocked()
+	iv := c.interval
+	same, cross := iv[HistISRToDPCSame], iv[HistISRToDPCCross]
+	both := c.isrToDPC[0]
+	both.Merge(same)
+	both.Merge(cross)
+	if fn != nil {
+		for i, h := range iv {
+			fn(p.histNames[i], h)
+		}
+		fn(MergedISRToDPC, both)
+	}
+	c.isrToDPC[1].Merge(both)
+	both.Reset()
+	mergeReset(c.total, iv)
+}
+
+// rotateLocked collects every recorder's interval into collect.interval. Caller holds
+// collect.
+func (p *Platform) rotateLocked() {
+	iv := p.collect.interval
+	if p.state.Load() != platformNew { // vCPUs that never ran recorded nothing
+		gen := p.histGen.Add(1)
+		for _, v := range p.vcpus {
+			v.wake()
+		}
+		for _, v := range p.vcpus {
+			v.rec.Collect(gen, v.wake, iv)
+		}
 	}
 	p.external.Lock()
-	defer p.external.Unlock()
-	rs = append(rs, p.external.rec)
-	return mergeRecorders(rs)
+	p.external.rec.CollectStopped(iv)
+	p.external.Unlock()
+}
+
+// Metrics returns every histogram collected since Start (or the last ResetHistograms),
+// including what the vCPUs hold now (a rotation without a callback), merged over the
+// vCPUs, and the counters summed. The histograms are copies the caller owns.
+func (p *Platform) Metrics() *Metrics {
+	p.RotateHistograms(nil)
+	m := &Metrics{Hists: map[string]*hdrhistogram.Histogram{}, Counters: map[string]uint64{}}
+	c := &p.collect
+	c.Lock()
+	for i, h := range c.total {
+		cp := emptyLike(h)
+		cp.Merge(h)
+		m.Hists[p.histNames[i]] = cp
+	}
+	both := NewLatencyHistogram()
+	both.Merge(c.isrToDPC[1])
+	m.Hists[MergedISRToDPC] = both
+	c.Unlock()
+	for i := 0; i < int(numCounters); i++ {
+		m.Counters[CounterNames[i]] = p.Counter(Counter(i))
+	}
+	return m
 }
 
 // ResetHistograms empties every histogram, keeping the counters: the end of a warm-up.
-// Each vCPU empties its own the next time round its loop, before it takes more work, so
-// samples of the ISR or DPC in progress at the call may be discarded; those of work taken
-// after it are kept. Any goroutine; it does not wait.
+// It is a rotation whose interval is discarded, so it blocks as RotateHistograms does:
+// what an ISR or DPC records after it returns is kept; what the vCPUs were doing when it
+// was called may fall on either side.
 func (p *Platform) ResetHistograms() {
-	p.histGen.Add(1)
-	for _, v := range p.vcpus {
-		v.wake()
+	c := &p.collect
+	c.Lock()
+	defer c.Unlock()
+	p.rotateLocked()
+	for _, hs := range [][]*hdrhistogram.Histogram{c.interval, c.total, c.isrToDPC[:]} {
+		for _, h := range hs {
+			h.Reset()
+		}
 	}
-	p.external.Lock()
-	p.external.rec.resetHists()
-	p.external.Unlock()
 }
 
 // Counter returns the current platform-wide value of one counter; safe while running.

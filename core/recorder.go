@@ -75,33 +75,36 @@ var CounterNames = [numCounters]string{
 //
 // Ownership: only the owning vCPU's thread records. Counters are atomics written with
 // Store(Load()+1) by that one writer (no locked instruction on the hot path) so that a
-// progress reader may Load them live; histograms are read only after the vCPU stopped.
+// progress reader may Load them live; histograms are handed to the collector interval by
+// interval (IntervalRecorder, Platform.RotateHistograms).
 type recorder struct {
-	hists    [numHists]*hdrhistogram.Histogram
+	IntervalRecorder
 	counters [numCounters]atomic.Uint64
 }
 
-func newRecorder() *recorder {
+// newRecorder returns a recorder with the framework's histograms and extra more latency
+// histograms (PlatformConfig.Hists).
+func newRecorder(extra int) *recorder {
 	r := &recorder{}
-	for i := range r.hists {
-		if Hist(i) == HistDPCBatchSize {
-			r.hists[i] = hdrhistogram.New(1, 1<<20, HistDigits)
-			continue
-		}
-		r.hists[i] = NewLatencyHistogram()
-	}
+	r.init(newHistSet(extra))
 	return r
 }
 
-// record adds one sample, clamped into the histogram's range. Owner only.
-func (r *recorder) record(h Hist, v int64) { Record(r.hists[h], v) }
-
-// resetHists empties every histogram (the end of a warm-up); counters are kept. Owner only.
-func (r *recorder) resetHists() {
-	for _, h := range r.hists {
-		h.Reset()
+// newHistSet returns empty histograms for every Hist, then extra latency histograms.
+func newHistSet(extra int) []*hdrhistogram.Histogram {
+	hs := make([]*hdrhistogram.Histogram, int(numHists)+extra)
+	for i := range hs {
+		if Hist(i) == HistDPCBatchSize {
+			hs[i] = hdrhistogram.New(1, 1<<20, HistDigits)
+			continue
+		}
+		hs[i] = NewLatencyHistogram()
 	}
+	return hs
 }
+
+// record adds one sample, clamped into the histogram's range. Owner only.
+func (r *recorder) record(h Hist, v int64) { Record(r.active[h], v) }
 
 // inc adds one to a counter. Owner only.
 func (r *recorder) inc(c Counter) { r.counters[c].Store(r.counters[c].Load() + 1) }
@@ -118,32 +121,6 @@ type Metrics struct {
 // Hist returns the merged histogram called name, or nil.
 func (m *Metrics) Hist(name string) *hdrhistogram.Histogram { return m.Hists[name] }
 
-// mergeRecorders merges per-vCPU recorders; it adds isr_to_dpc as same+cross.
-func mergeRecorders(rs []*recorder) *Metrics {
-	m := &Metrics{Hists: map[string]*hdrhistogram.Histogram{}, Counters: map[string]uint64{}}
-	for i := 0; i < int(numHists); i++ {
-		var h *hdrhistogram.Histogram
-		for _, r := range rs {
-			if h == nil {
-				h = hdrhistogram.New(r.hists[i].LowestTrackableValue(), r.hists[i].HighestTrackableValue(), int(r.hists[i].SignificantFigures()))
-			}
-			h.Merge(r.hists[i])
-		}
-		if h == nil {
-			h = NewLatencyHistogram()
-		}
-		m.Hists[HistNames[i]] = h
-	}
-	both := NewLatencyHistogram()
-	both.Merge(m.Hists[HistNames[HistISRToDPCSame]])
-	both.Merge(m.Hists[HistNames[HistISRToDPCCross]])
-	m.Hists["isr_to_dpc"] = both
-	for i := 0; i < int(numCounters); i++ {
-		var sum uint64
-		for _, r := range rs {
-			sum += r.counters[i].Load()
-		}
-		m.Counters[CounterNames[i]] = sum
-	}
-	return m
-}
+// MergedISRToDPC is the name of the merge of the same- and cross-CPU ISR→DPC histograms,
+// which Metrics and RotateHistograms add.
+const MergedISRToDPC = "isr_to_dpc"

@@ -39,7 +39,6 @@ type vcpu struct {
 	call    DPCCall
 	stop    atomic.Bool // Stop sets; the vCPU exits its loop
 	busy    atomic.Bool // the vCPU has taken work and not finished it (for Platform.Idle)
-	histGen uint64      // the Platform.histGen its histograms were last reset for
 
 	pinned bool  // set before Start returns
 	pinErr error // why not pinned
@@ -77,6 +76,7 @@ func (v *vcpu) run(ready chan<- struct{}) {
 	}
 	ready <- struct{}{}
 	v.loop()
+	v.rec.Close()
 }
 
 // spinYieldEvery is how often a pure spinner yields to the Go scheduler, so that a
@@ -111,6 +111,7 @@ func (v *vcpu) loop() {
 		if v.stop.Load() {
 			return
 		}
+		v.syncHists() // an idle vCPU hands its histograms over too
 		// Idle.
 		switch v.p.cfg.Idle {
 		case IdleSpin:
@@ -137,7 +138,7 @@ func (v *vcpu) loop() {
 				continue
 			}
 			v.park.prepare()
-			if v.pending.Load() != 0 || v.dpcq.Len() != 0 || v.stop.Load() {
+			if v.pending.Load() != 0 || v.dpcq.Len() != 0 || v.stop.Load() || v.p.histGen.Load() != v.rec.seen {
 				v.park.cancel()
 				continue
 			}
@@ -148,15 +149,11 @@ func (v *vcpu) loop() {
 	}
 }
 
-// syncHists empties the histograms if ResetHistograms was called since the last time.
-// The loop calls it after it saw work and before it takes it: work published after a
-// ResetHistograms call is then recorded into the emptied histograms.
-func (v *vcpu) syncHists() {
-	if g := v.p.histGen.Load(); g != v.histGen {
-		v.rec.resetHists()
-		v.histGen = g
-	}
-}
+// syncHists hands the histograms over if a rotation began since the last time
+// (Platform.RotateHistograms). The loop calls it after it saw work and before it takes
+// it, and when idle: work published after a rotation began is recorded into the new
+// interval.
+func (v *vcpu) syncHists() { v.rec.Sync(v.p.histGen.Load()) }
 
 // osYield gives the CPU to another runnable thread, keeping this thread's P.
 func osYield() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }

@@ -1,0 +1,112 @@
+package core
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// IntervalRecorder is one writer's histograms, split into intervals without a lock and
+// without allocating, like HdrHistogram's Recorder: the writer records into an active set;
+// a collector starts a new interval by publishing a new generation number, and the writer,
+// at its next Sync, swaps the active set with the inactive one (emptied by the collector)
+// and hands the full one over. The collector merges what was handed over and empties it.
+//
+// The interval boundary is where the writer calls Sync, so a writer that syncs between
+// pieces of work (an ISR, a DPC, a packet) attributes each piece wholly to one interval.
+//
+// Invariants:
+//   - active, and seen: the writer only.
+//   - inactive: the collector only, between the writer's handover (handed = gen, a release)
+//     and the collector's next generation (which the writer acquires before swapping).
+//   - After Close, the writer touches nothing, and the collector may take both sets.
+type IntervalRecorder struct {
+	active   []*hdrhistogram.Histogram
+	inactive []*hdrhistogram.Histogram
+	seen     uint64        // the generation the writer last synced to
+	handed   atomic.Uint64 // the generation whose set the writer handed over
+	closed   atomic.Bool
+}
+
+// NewIntervalRecorder returns a recorder of len(hists) histograms; the inactive set is
+// built alike, empty. The caller must not use hists afterwards.
+func NewIntervalRecorder(hists []*hdrhistogram.Histogram) *IntervalRecorder {
+	r := &IntervalRecorder{}
+	r.init(hists)
+	return r
+}
+
+func (r *IntervalRecorder) init(hists []*hdrhistogram.Histogram) {
+	r.active = hists
+	r.inactive = make([]*hdrhistogram.Histogram, len(hists))
+	for i, h := range hists {
+		r.inactive[i] = emptyLike(h)
+	}
+}
+
+func emptyLike(h *hdrhistogram.Histogram) *hdrhistogram.Histogram {
+	return hdrhistogram.New(h.LowestTrackableValue(), h.HighestTrackableValue(), int(h.SignificantFigures()))
+}
+
+// Record adds v to histogram i of the active set, clamped as Record. Writer only.
+func (r *IntervalRecorder) Record(i int, v int64) { Record(r.active[i], v) }
+
+// Sync hands the active set over when gen is a generation the writer has not seen. The
+// writer calls it between pieces of work, often: it costs one comparison when nothing
+// changed. gen is the collector's current generation, loaded by the caller.
+func (r *IntervalRecorder) Sync(gen uint64) {
+	if gen != r.seen {
+		r.active, r.inactive = r.inactive, r.active
+		r.seen = gen
+		r.handed.Store(gen)
+	}
+}
+
+// Close says the writer records no more; the collector then takes whatever is left.
+func (r *IntervalRecorder) Close() { r.closed.Store(true) }
+
+// Collect waits until the writer handed over generation gen (or closed), merges what it
+// handed over into into (one histogram per recorder histogram) and empties it. While it
+// waits it calls nudge now and then (to wake a parked writer). Collector only; gen must
+// have been published to the writer before the call.
+func (r *IntervalRecorder) Collect(gen uint64, nudge func(), into []*hdrhistogram.Histogram) {
+	for i := 0; ; i++ {
+		if r.handed.Load() == gen {
+			if !r.closed.Load() {
+				mergeReset(into, r.inactive)
+				return
+			}
+			break
+		}
+		if r.closed.Load() {
+			break
+		}
+		if nudge != nil {
+			nudge()
+		}
+		if i < 64 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+	r.CollectStopped(into)
+}
+
+// CollectStopped merges both sets into into and empties them, without a handover: for a
+// writer that is closed, not started, or excluded by a lock the caller holds.
+func (r *IntervalRecorder) CollectStopped(into []*hdrhistogram.Histogram) {
+	mergeReset(into, r.inactive)
+	mergeReset(into, r.active)
+}
+
+func mergeReset(into, from []*hdrhistogram.Histogram) {
+	for i, h := range from {
+		if h.TotalCount() != 0 {
+			into[i].Merge(h)
+			h.Reset()
+		}
+	}
+}

@@ -1,0 +1,101 @@
+package core_test
+
+import (
+	"sync/atomic"
+	"testing"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/core"
+)
+
+// TestIntervalRecorderLosesNothing races a writer that records and syncs against a
+// collector that rotates: every value lands in exactly one interval, and the intervals
+// add up to what was recorded.
+func TestIntervalRecorderLosesNothing(t *testing.T) {
+	const n = 200000
+	r := core.NewIntervalRecorder([]*hdrhistogram.Histogram{core.NewLatencyHistogram()})
+	var gen atomic.Uint64
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for i := int64(1); i <= n; i++ {
+			r.Sync(gen.Load())
+			r.Record(0, i%1000+1)
+		}
+		r.Close()
+	}()
+	total := core.NewLatencyHistogram()
+	var intervals int
+	for done := false; !done; {
+		select {
+		case <-finished:
+			done = true
+		default:
+		}
+		into := []*hdrhistogram.Histogram{core.NewLatencyHistogram()}
+		r.Collect(gen.Add(1), nil, into)
+		intervals++
+		total.Merge(into[0])
+	}
+	rest := []*hdrhistogram.Histogram{core.NewLatencyHistogram()}
+	r.CollectStopped(rest)
+	total.Merge(rest[0])
+	if total.TotalCount() != n {
+		t.Fatalf("%d intervals hold %d values, want %d", intervals, total.TotalCount(), n)
+	}
+	if intervals < 2 {
+		t.Logf("only %d interval(s): the writer finished before the collector's second rotation", intervals)
+	}
+}
+
+// TestRotateHistogramsPartitionsTheRun checks the interval logs' source: DPCs run
+// between two rotations appear in that interval only, on every vCPU, parked or not; the
+// intervals add up to Metrics; extra histograms recorded with Platform.Record rotate
+// with the framework's.
+func TestRotateHistogramsPartitionsTheRun(t *testing.T) {
+	for _, idle := range []core.IdleStrategy{core.IdleSpinPark, core.IdleSpinYield} {
+		t.Run(idle.String(), func(t *testing.T) {
+			p := newPlatform(t, core.PlatformConfig{VCPUs: 2, NoPin: true, Idle: idle, Hists: []string{"extra"}})
+			extra, ok := p.HistID("extra")
+			if !ok {
+				t.Fatal("HistID does not find the extra histogram")
+			}
+			ix := mustRegister(t, p, nil, lineChars(
+				func(any) core.ISRResult { return core.ISRResult{Recognized: true} },
+				func(_ any, c *core.DPCCall) { p.Record(c.CPU, extra, 42) }), nil)
+			phases := []int{3, 0, 5, 1}
+			for _, n := range phases {
+				for i := 0; i < n; i++ {
+					ix.QueueDPC(0, core.CPUs(i%2), nil)
+					waitFor(t, "the DPC to run", p.Idle)
+				}
+				got := map[string]int64{}
+				p.RotateHistograms(func(name string, h *hdrhistogram.Histogram) { got[name] = h.TotalCount() })
+				if got["dpc_duration"] != int64(n) || got["extra"] != int64(n) || got["isr_to_dpc"] != int64(n) {
+					t.Errorf("interval of %d DPCs: dpc_duration %d, extra %d, isr_to_dpc %d", n,
+						got["dpc_duration"], got["extra"], got["isr_to_dpc"])
+				}
+				if len(got) != len(core.HistNames)+2 {
+					t.Errorf("rotation reported %d histograms, want %d", len(got), len(core.HistNames)+2)
+				}
+			}
+			m := p.Metrics()
+			if c := m.Hist("dpc_duration").TotalCount(); c != 9 {
+				t.Errorf("Metrics dpc_duration = %d values, want the 9 of all intervals", c)
+			}
+			if h := m.Hist("extra"); h == nil || h.TotalCount() != 9 || h.Max() != 42 {
+				t.Errorf("Metrics extra = %v, want 9 values of 42", h)
+			}
+		})
+	}
+}
+
+// TestPlatformHistsValidated: extra histogram names must be new and non-empty.
+func TestPlatformHistsValidated(t *testing.T) {
+	for _, names := range [][]string{{""}, {"dpc_duration"}, {"isr_to_dpc"}, {"a", "a"}} {
+		if _, err := core.NewPlatform(core.PlatformConfig{VCPUs: 1, NoPin: true, Hists: names}); err == nil {
+			t.Errorf("Hists %q accepted", names)
+		}
+	}
+}
