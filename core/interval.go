@@ -67,11 +67,11 @@ func (r *IntervalRecorder) Sync(gen uint64) {
 // Close says the writer records no more; the collector then takes whatever is left.
 func (r *IntervalRecorder) Close() { r.closed.Store(true) }
 
-// Collect waits until the writer handed over generation gen (or closed), merges what it
-// handed over into into (one histogram per recorder histogram) and empties it. While it
+// Collect waits until the writer handed over generation gen (or closed), adds what it
+// handed over to into (one sparse histogram per recorder histogram) and empties it. While it
 // waits it calls nudge now and then (to wake a parked writer). Collector only; gen must
 // have been published to the writer before the call.
-func (r *IntervalRecorder) Collect(gen uint64, nudge func(), into []*hdrhistogram.Histogram) {
+func (r *IntervalRecorder) Collect(gen uint64, nudge func(), into []*hdrhistogram.PackedHistogram) {
 	for i := 0; ; i++ {
 		if r.handed.Load() == gen {
 			if !r.closed.Load() {
@@ -95,18 +95,25 @@ func (r *IntervalRecorder) Collect(gen uint64, nudge func(), into []*hdrhistogra
 	r.CollectStopped(into)
 }
 
-// CollectStopped merges both sets into into and empties them, without a handover: for a
+// CollectStopped adds both sets to into and empties them, without a handover: for a
 // writer that is closed, not started, or excluded by a lock the caller holds.
-func (r *IntervalRecorder) CollectStopped(into []*hdrhistogram.Histogram) {
+func (r *IntervalRecorder) CollectStopped(into []*hdrhistogram.PackedHistogram) {
 	mergeReset(into, r.inactive)
 	mergeReset(into, r.active)
 }
 
-func mergeReset(into, from []*hdrhistogram.Histogram) {
+// mergeReset adds each non-empty histogram of from to into and empties it: one scan of
+// its counts and one clear, the least a dense histogram allows.
+func mergeReset(into []*hdrhistogram.PackedHistogram, from []*hdrhistogram.Histogram) {
 	for i, h := range from {
 		if h.TotalCount() != 0 {
-			into[i].Merge(h)
+			into[i].MergeFrom(h)
 			h.Reset()
 		}
 	}
+}
+
+// NewPackedLike returns an empty sparse histogram with h's range and precision.
+func NewPackedLike(h *hdrhistogram.Histogram) *hdrhistogram.PackedHistogram {
+	return hdrhistogram.NewPacked(h.LowestTrackableValue(), h.HighestTrackableValue(), int(h.SignificantFigures()))
 }

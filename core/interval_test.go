@@ -33,14 +33,14 @@ func TestIntervalRecorderLosesNothing(t *testing.T) {
 			done = true
 		default:
 		}
-		into := []*hdrhistogram.Histogram{core.NewLatencyHistogram()}
+		into := []*hdrhistogram.PackedHistogram{core.NewPackedLike(total)}
 		r.Collect(gen.Add(1), nil, into)
 		intervals++
-		total.Merge(into[0])
+		into[0].MergeInto(total)
 	}
-	rest := []*hdrhistogram.Histogram{core.NewLatencyHistogram()}
+	rest := []*hdrhistogram.PackedHistogram{core.NewPackedLike(total)}
 	r.CollectStopped(rest)
-	total.Merge(rest[0])
+	rest[0].MergeInto(total)
 	if total.TotalCount() != n {
 		t.Fatalf("%d intervals hold %d values, want %d", intervals, total.TotalCount(), n)
 	}
@@ -71,7 +71,7 @@ func TestRotateHistogramsPartitionsTheRun(t *testing.T) {
 					waitFor(t, "the DPC to run", p.Idle)
 				}
 				got := map[string]int64{}
-				p.RotateHistograms(func(name string, h *hdrhistogram.Histogram) { got[name] = h.TotalCount() })
+				p.RotateHistograms(func(name string, h *hdrhistogram.PackedHistogram) { got[name] = h.TotalCount() })
 				if got["dpc_duration"] != int64(n) || got["extra"] != int64(n) || got["isr_to_dpc"] != int64(n) {
 					t.Errorf("interval of %d DPCs: dpc_duration %d, extra %d, isr_to_dpc %d", n,
 						got["dpc_duration"], got["extra"], got["isr_to_dpc"])

@@ -221,9 +221,10 @@ type Platform struct {
 	histGen   atomic.Uint64 // RotateHistograms bumps it; each vCPU hands its histograms over when it sees it
 	collect   struct {      // the collector's side of the rotation, one collector at a time
 		sync.Mutex
-		total    []*hdrhistogram.Histogram  // everything collected since the last ResetHistograms
-		interval []*hdrhistogram.Histogram  // scratch: the interval being collected
-		isrToDPC [2]*hdrhistogram.Histogram // the merged ISR→DPC histogram: interval, total
+		total    []*hdrhistogram.Histogram       // everything collected since the last ResetHistograms
+		interval []*hdrhistogram.PackedHistogram // the interval being collected (sparse: cheap to fill and empty)
+		isrToDPC *hdrhistogram.PackedHistogram   // the interval's merged ISR→DPC histogram
+		isrTotal *hdrhistogram.Histogram         // and its total
 	}
 	state      atomic.Int32 // platformNew → platformRunning → platformStopped
 	wg         sync.WaitGroup
@@ -293,8 +294,11 @@ func NewPlatform(cfg PlatformConfig) (*Platform, error) {
 	p.histNames = append(append([]string(nil), HistNames[:]...), cfg.Hists...)
 	p.external.rec = newRecorder(extra)
 	p.collect.total = newHistSet(extra)
-	p.collect.interval = newHistSet(extra)
-	p.collect.isrToDPC = [2]*hdrhistogram.Histogram{NewLatencyHistogram(), NewLatencyHistogram()}
+	for _, h := range p.collect.total {
+		p.collect.interval = append(p.collect.interval, NewPackedLike(h))
+	}
+	p.collect.isrTotal = NewLatencyHistogram()
+	p.collect.isrToDPC = NewPackedLike(p.collect.isrTotal)
 	for i := 0; i < cfg.VCPUs; i++ {
 		q, err := rings.NewMPSC[*dpcObject](cfg.DPCQueue)
 		if err != nil {
@@ -453,31 +457,35 @@ func (p *Platform) Record(cpu int, h Hist, v int64) { p.vcpus[cpu].rec.record(h,
 // RotateHistograms ends the current histogram interval: every vCPU hands over what it
 // recorded since the last rotation (at the top of its loop, between two pieces of work;
 // a parked vCPU is woken for it), the sets are merged, and fn, when not nil, is called
-// once per histogram with the interval's merge: the framework's (HistNames), then
-// PlatformConfig.Hists, then MergedISRToDPC. fn must not keep h after it returns. The
-// interval is then added to the totals Metrics reports. It blocks until every running
-// vCPU handed over (microseconds, or as long as the longest ISR or DPC in progress) and
-// it allocates nothing. One rotation runs at a time; any goroutine, not concurrently
-// with Start.
-func (p *Platform) RotateHistograms(fn func(name string, h *hdrhistogram.Histogram)) {
+// once per histogram with the interval's merge, in sparse form: the framework's
+// (HistNames), then PlatformConfig.Hists, then MergedISRToDPC. fn must not keep h after
+// it returns (h.Clone() does). The interval is then added to the totals Metrics reports.
+// It blocks until every running vCPU handed over (microseconds, or as long as the
+// longest ISR or DPC in progress); its work is one scan and one clear of each histogram a
+// vCPU recorded into, and it allocates only when an interval populates buckets no
+// earlier one did. One rotation runs at a time; any goroutine, not concurrently with
+// Start.
+func (p *Platform) RotateHistograms(fn func(name string, h *hdrhistogram.PackedHistogram)) {
 	c := &p.collect
 	c.Lock()
 	defer c.Unlock()
 	p.rotateLocked()
 	iv := c.interval
-	same, cross := iv[HistISRToDPCSame], iv[HistISRToDPCCross]
-	both := c.isrToDPC[0]
-	both.Merge(same)
-	both.Merge(cross)
+	both := c.isrToDPC
+	both.Merge(iv[HistISRToDPCSame])
+	both.Merge(iv[HistISRToDPCCross])
 	if fn != nil {
 		for i, h := range iv {
 			fn(p.histNames[i], h)
 		}
 		fn(MergedISRToDPC, both)
 	}
-	c.isrToDPC[1].Merge(both)
+	both.MergeInto(c.isrTotal)
 	both.Reset()
-	mergeReset(c.total, iv)
+	for i, h := range iv {
+		h.MergeInto(c.total[i])
+		h.Reset()
+	}
 }
 
 // rotateLocked collects every recorder's interval into collect.interval. Caller holds
@@ -512,7 +520,7 @@ func (p *Platform) Metrics() *Metrics {
 		m.Hists[p.histNames[i]] = cp
 	}
 	both := NewLatencyHistogram()
-	both.Merge(c.isrToDPC[1])
+	both.Merge(c.isrTotal)
 	m.Hists[MergedISRToDPC] = both
 	c.Unlock()
 	for i := 0; i < int(numCounters); i++ {
@@ -530,11 +538,12 @@ func (p *Platform) ResetHistograms() {
 	c.Lock()
 	defer c.Unlock()
 	p.rotateLocked()
-	for _, hs := range [][]*hdrhistogram.Histogram{c.interval, c.total, c.isrToDPC[:]} {
-		for _, h := range hs {
-			h.Reset()
-		}
+	for i := range c.total {
+		c.interval[i].Reset()
+		c.total[i].Reset()
 	}
+	c.isrToDPC.Reset()
+	c.isrTotal.Reset()
 }
 
 // Counter returns the current platform-wide value of one counter; safe while running.

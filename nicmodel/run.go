@@ -234,6 +234,7 @@ type Report struct {
 
 	Counters   map[string]uint64                  // core.CounterNames plus the ones listed in Run
 	Hists      map[string]*hdrhistogram.Histogram // core.HistNames, isr_to_dpc, packet_latency, packet_service, generator_lag
+	Intervals  []Interval                         // the measured window, period by period (RunOptions.Interval)
 	Violations []string                           // contract violations described by core
 	Broken     []string                           // invariants that failed (DESIGN.md §5); empty: all held
 }
@@ -267,6 +268,20 @@ type RunOptions struct {
 	// Progress, if set, is called about every ProgressEvery from a goroutine of its own.
 	Progress      func(Progress)
 	ProgressEvery time.Duration // 0: 250ms
+	// Interval is the length of the histogram intervals of Report.Intervals; 0: 1s.
+	Interval time.Duration
+}
+
+// Interval is one period of a run's measured window: what every histogram recorded in
+// it, merged over the vCPUs. Periods are cut where the vCPUs (and the generator) hand
+// their histograms over, between two pieces of work, so each ISR, DPC or packet falls
+// wholly in one.
+type Interval struct {
+	Start  time.Duration // since the measured window began (the end of the warm-up)
+	Length time.Duration
+	// Hists holds the histograms that recorded anything in the period, by name (as
+	// Report.Hists), in HdrHistogram's sparse form: a run of many periods stays small.
+	Hists map[string]*hdrhistogram.PackedHistogram
 }
 
 // Run runs sc end to end: it validates sc, builds the NIC, platform, miniport and stack,
@@ -300,6 +315,13 @@ type rig struct {
 	stack *CheckingStack
 	noise *noiseDevice
 	gen   *generator
+
+	// The collector's side of the histogram intervals (watch's goroutine, then run's).
+	warm      bool                            // the warm-up cut was made
+	ivStart   int64                           // Now clock: start of the interval being recorded
+	intervals []Interval                      // finished intervals
+	lagIv     []*hdrhistogram.PackedHistogram // scratch: the generator's lag in one interval
+	lagTotal  *hdrhistogram.Histogram         // the generator's lag over the measured window
 }
 
 func newRig(sc Scenario) (*rig, error) {
@@ -331,13 +353,16 @@ func newRig(sc Scenario) (*rig, error) {
 	pcfg := core.PlatformConfig{
 		VCPUs: sc.VCPUs, CPUs: sc.CPUs, NoPin: sc.NoPin, Idle: sc.Idle, Spin: sc.Spin,
 		MSI: msi, Messages: nic.Vectors(), MaxNBLs: sc.Throttle, Budget: sc.Budget,
+		Hists: StackHists,
 	}
 	p, err := core.NewPlatform(pcfg)
 	if err != nil {
 		return nil, err
 	}
 	r := &rig{sc: sc, p: p, nic: nic}
-	r.stack = NewCheckingStack(sc.VCPUs, sc.Queues, sc.PerIndication, 0)
+	if r.stack, err = NewCheckingStack(p, sc.Queues, sc.PerIndication, 0); err != nil {
+		return nil, err
+	}
 	mcfg := MiniportConfig{FanOut: sc.FanOut, IndicateBatch: sc.IndicateBatch, PerPacket: sc.PerPacket, RSS: sc.RSS, MSISync: sc.MSISync}
 	var nicInd *Indirection
 	if sc.RSS == RSSDriver {
@@ -356,7 +381,8 @@ func newRig(sc Scenario) (*rig, error) {
 		}
 	}
 	r.gen = &generator{nic: nic, sched: sched, flows: flows, sizes: sizes, ind: nicInd, noise: r.noise,
-		poll: sc.ModerationInterval > 0 || sc.ModerationPackets > 0, genCPU: -1}
+		poll: sc.ModerationInterval > 0 || sc.ModerationPackets > 0, genCPU: -1,
+		lagRec: core.NewIntervalRecorder([]*hdrhistogram.Histogram{core.NewLatencyHistogram()})}
 	if r.noise != nil {
 		r.gen.noiseGap = int64(1e9 / sc.NoiseRate)
 	}
@@ -383,8 +409,9 @@ func (r *rig) run(ctx context.Context, opts RunOptions) (*Report, error) {
 	g.t0 = core.Now() + int64(time.Millisecond) // let the vCPUs settle into their loops
 	g.warmEnd = g.t0 + int64(sc.Warmup)
 	g.end = g.warmEnd + int64(sc.Duration)
-	g.onWarm = r.p.ResetHistograms
 	r.stack.SetMeasureFrom(g.warmEnd)
+	r.lagTotal = core.NewLatencyHistogram()
+	r.lagIv = []*hdrhistogram.PackedHistogram{core.NewPackedLike(r.lagTotal)}
 
 	done := make(chan struct{})
 	go func() {
@@ -402,6 +429,10 @@ func (r *rig) run(ctx context.Context, opts RunOptions) (*Report, error) {
 	}
 	dpcsAtDereg := r.p.Counter(core.CtrDPCs)
 	r.p.Stop()
+	if r.warm {
+		r.rotate() // the last period, drain included
+	}
+	rep.Intervals = r.intervals
 	r.report(rep, drained, dpcsAtDereg)
 	return rep, rep.Err()
 }
@@ -418,6 +449,13 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts RunOptions) 
 		defer t.Stop()
 		tick = t.C
 	}
+	period := opts.Interval
+	if period <= 0 {
+		period = time.Second
+	}
+	// The first timer is the warm-up cut; then one per period.
+	cut := time.NewTimer(time.Duration(max(0, r.gen.warmEnd-core.Now())))
+	defer cut.Stop()
 	total := r.sc.Warmup + r.sc.Duration
 	for {
 		select {
@@ -427,6 +465,14 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts RunOptions) 
 			r.gen.stop.Store(true)
 			<-done
 			return
+		case <-cut.C:
+			if !r.warm {
+				r.p.ResetHistograms()
+				r.warm, r.ivStart = true, core.Now()
+			} else {
+				r.rotate()
+			}
+			cut.Reset(time.Duration(max(0, r.ivStart+int64(period)-core.Now())))
 		case <-tick:
 			st := r.nic.Stats()
 			opts.Progress(Progress{
@@ -438,6 +484,31 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts RunOptions) 
 			})
 		}
 	}
+}
+
+// rotate ends the current histogram interval: the platform's histograms and the
+// generator's lag, each kept in sparse form when it recorded anything.
+func (r *rig) rotate() {
+	now := core.Now()
+	iv := Interval{
+		Start:  time.Duration(max(0, r.ivStart-r.gen.warmEnd)),
+		Length: time.Duration(now - r.ivStart),
+		Hists:  map[string]*hdrhistogram.PackedHistogram{},
+	}
+	keep := func(name string, h *hdrhistogram.PackedHistogram) {
+		if h.TotalCount() != 0 {
+			iv.Hists[name] = h.Clone()
+		}
+	}
+	r.p.RotateHistograms(keep)
+	g := r.gen
+	g.lagRec.Collect(g.lagGen.Add(1), nil, r.lagIv)
+	lag := r.lagIv[0]
+	keep(HistGeneratorLag, lag)
+	lag.MergeInto(r.lagTotal)
+	lag.Reset()
+	r.intervals = append(r.intervals, iv)
+	r.ivStart = now
 }
 
 // drain waits until every written packet was indicated and nothing is left to run, with
@@ -479,9 +550,9 @@ func (r *rig) report(rep *Report, drained bool, dpcsAtDereg uint64) {
 	tot := r.stack.Totals()
 	ns := r.nic.Stats()
 	rep.Hists = m.Hists
-	rep.Hists[HistPacketLatency] = tot.Latency
-	rep.Hists[HistPacketService] = tot.Service
-	rep.Hists[HistGeneratorLag] = g.lag
+	g.lagRec.CollectStopped(r.lagIv) // nothing unless the run ended in its warm-up
+	r.lagIv[0].MergeInto(r.lagTotal)
+	rep.Hists[HistGeneratorLag] = r.lagTotal
 	rep.Counters = m.Counters
 	c := rep.Counters
 	c["generated"] = g.generated
@@ -514,7 +585,7 @@ func (r *rig) report(rep *Report, drained bool, dpcsAtDereg uint64) {
 	if g.measured > 0 {
 		rep.DropPct = 100 * float64(g.measuredDropped) / float64(g.measured)
 	}
-	rep.BehindMaxNs = g.lag.Max()
+	rep.BehindMaxNs = r.lagTotal.Max()
 	rep.Violations = r.p.Violations()
 
 	// DESIGN.md §5.
@@ -560,7 +631,9 @@ type generator struct {
 	noiseGap int64
 	poll     bool // moderation on: release deferred interrupts as time passes
 	genCPU   int  // real CPU to pin to; -1: none
-	onWarm   func()
+	// lagRec holds the lag histogram; the generator hands it over when lagGen moves.
+	lagRec *core.IntervalRecorder
+	lagGen atomic.Uint64
 
 	t0, warmEnd, end int64
 	stop             atomic.Bool
@@ -575,7 +648,6 @@ type generator struct {
 	lastIntended    int64
 	lastWrite       int64
 	mallocs         uint64
-	lag             *hdrhistogram.Histogram
 }
 
 const allocsMetric = "/gc/heap/allocs:objects"
@@ -590,7 +662,7 @@ func (g *generator) run() {
 			defer undo()
 		}
 	}
-	g.lag = core.NewLatencyHistogram()
+	defer g.lagRec.Close()
 	sample := []metrics.Sample{{Name: allocsMetric}}
 	readAllocs := func() uint64 {
 		metrics.Read(sample)
@@ -622,6 +694,7 @@ func (g *generator) run() {
 				g.nic.Poll(now)
 			}
 			if i&255 == 0 {
+				g.lagRec.Sync(g.lagGen.Load())
 				if g.stop.Load() {
 					g.interrupted = true
 					break
@@ -634,7 +707,6 @@ func (g *generator) run() {
 		}
 		if !warm && next >= g.warmEnd {
 			warm = true
-			g.onWarm()
 			g.started = time.Now()
 			allocs0 = readAllocs()
 		}
@@ -649,15 +721,18 @@ func (g *generator) run() {
 		g.generated++
 		if warm {
 			g.measured++
-			core.Record(g.lag, now-next)
+			g.lagRec.Record(0, now-next)
 			g.lastIntended, g.lastWrite = next, now
 		}
 		if g.poll && i&63 == 0 {
 			g.nic.Poll(now)
 		}
-		if i&255 == 0 && g.stop.Load() {
-			g.interrupted = true
-			break
+		if i&255 == 0 {
+			g.lagRec.Sync(g.lagGen.Load())
+			if g.stop.Load() {
+				g.interrupted = true
+				break
+			}
 		}
 		next = g.t0 + g.sched.Next()
 	}

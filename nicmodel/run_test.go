@@ -392,3 +392,50 @@ func FuzzParseNames(f *testing.F) {
 		}
 	})
 }
+
+// TestRunIntervalsAddUp: the measured window is cut into back-to-back periods whose
+// histograms add up, value for value, to the run's: nothing is lost or counted twice at a
+// period boundary, for the platform's, the stack's and the generator's histograms.
+func TestRunIntervalsAddUp(t *testing.T) {
+	sc := testScenario(nicmodel.ModeMSIX)
+	sc.Duration = 200 * time.Millisecond
+	if testing.Short() {
+		sc.Duration = 100 * time.Millisecond
+	}
+	rep, err := nicmodel.Run(context.Background(), sc, nicmodel.RunOptions{Interval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	// On an oversubscribed machine a cut can come late, so fewer periods than asked.
+	if len(rep.Intervals) < 2 {
+		t.Fatalf("%d intervals for a %v run cut every 10ms", len(rep.Intervals), sc.Duration)
+	}
+	t.Logf("%d intervals", len(rep.Intervals))
+	sums := map[string]int64{}
+	var end time.Duration
+	for i, iv := range rep.Intervals {
+		if i > 0 && iv.Start != end {
+			t.Errorf("interval %d starts at %v, the previous ended at %v", i, iv.Start, end)
+		}
+		if iv.Length <= 0 {
+			t.Errorf("interval %d has length %v", i, iv.Length)
+		}
+		end = iv.Start + iv.Length
+		for name, h := range iv.Hists {
+			if h.TotalCount() == 0 {
+				t.Errorf("interval %d keeps empty histogram %s", i, name)
+			}
+			sums[name] += h.TotalCount()
+		}
+	}
+	for name, h := range rep.Hists {
+		if sums[name] != h.TotalCount() {
+			t.Errorf("%s: intervals hold %d values, the run %d", name, sums[name], h.TotalCount())
+		}
+	}
+	for _, name := range []string{nicmodel.HistPacketLatency, "isr_to_dpc", "dpc_duration", nicmodel.HistGeneratorLag} {
+		if sums[name] == 0 {
+			t.Errorf("no interval holds %s", name)
+		}
+	}
+}

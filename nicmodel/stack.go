@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/ndisbench/ndisbench/core"
 )
 
@@ -23,17 +21,22 @@ const (
 // driver-side RSS, where the DPC of the queue's CPU hands each flow to one CPU, and the
 // order within each CPU's share is what is kept. Every sequence number of a queue
 // (0..Written-1) must arrive exactly once: Check counts them and sums them.
+//
+// Its histograms (HistPacketLatency, HistPacketService) are the platform's extra per-vCPU
+// histograms (core.PlatformConfig.Hists), so they rotate into interval logs with the
+// framework's.
 type CheckingStack struct {
 	cpus     []*stackCPU
 	queues   int
 	measured int64         // Intended at or after this is measured (warm-up cut), Now clock
 	work     time.Duration // per-indication work (busy-wait)
+	p        *core.Platform
+	latency  core.Hist
+	service  core.Hist
 }
 
 type stackCPU struct {
 	_        [128]byte // other vCPUs' state stays off these lines
-	latency  *hdrhistogram.Histogram
-	service  *hdrhistogram.Histogram
 	q        []queueTally
 	nbls     uint64 // NBLs indicated on this vCPU
 	calls    uint64 // Indicate calls
@@ -52,20 +55,29 @@ type queueTally struct {
 // maxStackErrors is how many order errors per vCPU a stack describes (it counts them all).
 const maxStackErrors = 8
 
-// NewCheckingStack returns a stack for vcpus vCPUs and queues RX queues, spending work per
+// StackHists are the histograms a CheckingStack records into; a platform it runs on
+// must have them (core.PlatformConfig.Hists).
+var StackHists = []string{HistPacketLatency, HistPacketService}
+
+// NewCheckingStack returns a stack on p's vCPUs for queues RX queues, spending work per
 // Indicate call (default 0). Packets whose intended time is before measureFrom (Now clock)
-// are checked and counted but not recorded in the histograms (the warm-up).
-func NewCheckingStack(vcpus, queues int, work time.Duration, measureFrom int64) *CheckingStack {
-	s := &CheckingStack{queues: queues, measured: measureFrom, work: work}
-	for i := 0; i < vcpus; i++ {
+// are checked and counted but not recorded in the histograms (the warm-up). p must have
+// StackHists among its extra histograms.
+func NewCheckingStack(p *core.Platform, queues int, work time.Duration, measureFrom int64) (*CheckingStack, error) {
+	s := &CheckingStack{queues: queues, measured: measureFrom, work: work, p: p}
+	var ok1, ok2 bool
+	s.latency, ok1 = p.HistID(HistPacketLatency)
+	s.service, ok2 = p.HistID(HistPacketService)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("nicmodel: checking stack: the platform lacks the histograms %v (core.PlatformConfig.Hists)", StackHists)
+	}
+	for i := 0; i < p.VCPUs(); i++ {
 		s.cpus = append(s.cpus, &stackCPU{
-			latency: core.NewLatencyHistogram(),
-			service: core.NewLatencyHistogram(),
-			q:       make([]queueTally, queues),
-			bad:     make([]string, 0, maxStackErrors),
+			q:   make([]queueTally, queues),
+			bad: make([]string, 0, maxStackErrors),
 		})
 	}
-	return s
+	return s, nil
 }
 
 // SetMeasureFrom moves the warm-up cut. Call it before traffic starts.
@@ -86,8 +98,8 @@ func (s *CheckingStack) Indicate(cpu int, nbls []core.NBL) {
 		t.sum += n.Seq
 		if n.Intended >= s.measured {
 			st.inWindow++
-			core.Record(st.latency, now-n.Intended)
-			core.Record(st.service, now-n.Written)
+			s.p.Record(cpu, s.latency, now-n.Intended)
+			s.p.Record(cpu, s.service, now-n.Written)
 		}
 	}
 	st.nbls += uint64(len(nbls))
@@ -103,24 +115,21 @@ func (st *stackCPU) orderError(cpu int, n *core.NBL, want uint64) {
 	}
 }
 
-// StackTotals is what a stack saw, summed over its vCPUs.
+// StackTotals is what a stack saw, summed over its vCPUs. Its histograms are the
+// platform's (core.Platform.Metrics).
 type StackTotals struct {
 	NBLs     uint64 // NBLs indicated
 	Calls    uint64 // Indicate calls
 	Measured uint64 // NBLs after the warm-up cut
-	Latency  *hdrhistogram.Histogram
-	Service  *hdrhistogram.Histogram
 }
 
-// Totals merges the per-vCPU state. Call it when no vCPU indicates any more.
+// Totals sums the per-vCPU state. Call it when no vCPU indicates any more.
 func (s *CheckingStack) Totals() StackTotals {
-	t := StackTotals{Latency: core.NewLatencyHistogram(), Service: core.NewLatencyHistogram()}
+	var t StackTotals
 	for _, st := range s.cpus {
 		t.NBLs += st.nbls
 		t.Calls += st.calls
 		t.Measured += st.inWindow
-		t.Latency.Merge(st.latency)
-		t.Service.Merge(st.service)
 	}
 	return t
 }
