@@ -472,7 +472,11 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts RunOptions) 
 			} else {
 				r.rotate()
 			}
-			cut.Reset(time.Duration(max(0, r.ivStart+int64(period)-core.Now())))
+			// No cut in the last tenth of a period before the traffic ends: the run's
+			// final rotation ends that period with the drain, so none is a sliver.
+			if next := r.ivStart + int64(period); next < r.gen.end-int64(period)/10 {
+				cut.Reset(time.Duration(max(0, next-core.Now())))
+			}
 		case <-tick:
 			st := r.nic.Stats()
 			opts.Progress(Progress{

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -30,11 +31,13 @@ const MaxIntervalLogLine = 16 << 20
 var ErrSyntax = errors.New("syntax error")
 
 // IntervalSet is the histograms of one interval of a run, keyed by tag (the histogram's
-// name).
+// name), dense or sparse (the form a long run keeps its intervals in); a tag must not
+// be in both.
 type IntervalSet struct {
 	Start      time.Duration // interval start, since the log's base time
 	Length     time.Duration // interval length
 	Histograms map[string]*hdrhistogram.Histogram
+	Packed     map[string]*hdrhistogram.PackedHistogram
 }
 
 // Interval is one tagged interval histogram of an interval log.
@@ -93,26 +96,77 @@ func (lw *IntervalLogWriter) SetMaxValueRatio(tag string, ratio float64) error {
 
 // WriteSet writes one line per histogram of set, in increasing tag order.
 func (lw *IntervalLogWriter) WriteSet(set IntervalSet) error {
-	for _, tag := range sortedKeys(set.Histograms) {
-		if err := lw.Write(Interval{Tag: tag, Start: set.Start, Length: set.Length, Histogram: set.Histograms[tag]}); err != nil {
+	tags := append(sortedKeys(set.Histograms), sortedKeys(set.Packed)...)
+	sort.Strings(tags)
+	for i, tag := range tags {
+		if i > 0 && tags[i-1] == tag {
+			return fmt.Errorf("results: interval log: tag %q is both dense and sparse in one interval", tag)
+		}
+		var err error
+		if h, ok := set.Histograms[tag]; ok {
+			err = lw.Write(Interval{Tag: tag, Start: set.Start, Length: set.Length, Histogram: h})
+		} else {
+			err = lw.writePacked(tag, set.Start, set.Length, set.Packed[tag])
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// writePacked writes one interval line for a sparse histogram: the same wire encoding.
+func (lw *IntervalLogWriter) writePacked(tag string, start, length time.Duration, h *hdrhistogram.PackedHistogram) error {
+	if h == nil {
+		return fmt.Errorf("results: interval log: tag %q: nil histogram", tag)
+	}
+	if err := lw.checkLine(tag, start, length); err != nil {
+		return err
+	}
+	enc, err := h.Encode()
+	if err != nil {
+		return fmt.Errorf("results: interval log: tag %q: encode: %w", tag, err)
+	}
+	var maxValue int64
+	if h.TotalCount() > 0 {
+		maxValue = h.Max()
+	}
+	lw.writeLine(tag, start, length, maxValue, enc)
+	return nil
+}
+
+// checkLine checks what every interval line needs: no earlier error, a valid tag, and
+// start and length not negative.
+func (lw *IntervalLogWriter) checkLine(tag string, start, length time.Duration) error {
+	if lw.err != nil {
+		return lw.err
+	}
+	if err := checkName("tag", tag); err != nil {
+		return fmt.Errorf("results: interval log: %w", err)
+	}
+	if start < 0 || length < 0 {
+		return fmt.Errorf("results: interval log: tag %q: negative start %v or length %v", tag, start, length)
+	}
+	return nil
+}
+
+// writeLine writes one interval line, its max scaled by the tag's ratio. Start and
+// length are rounded to the millisecond independently, as the format's readers add them
+// up from what is printed.
+func (lw *IntervalLogWriter) writeLine(tag string, start, length time.Duration, maxValue int64, enc []byte) {
+	ratio, ok := lw.ratios[tag]
+	if !ok {
+		ratio = DefaultMaxValueRatio
+	}
+	fmt.Fprintf(lw.w, "Tag=%s,%.3f,%.3f,%.3f,%s\n", tag, start.Seconds(), length.Seconds(), float64(maxValue)/ratio, enc)
+}
+
 // Write writes one interval histogram line. Its Max field is ignored: the column is
 // computed from the histogram. The tag must be a valid name (letters, digits and
 // "._=+-"); Start and Length must not be negative.
 func (lw *IntervalLogWriter) Write(iv Interval) error {
-	if lw.err != nil {
-		return lw.err
-	}
-	if err := checkName("tag", iv.Tag); err != nil {
-		return fmt.Errorf("results: interval log: %w", err)
-	}
-	if iv.Start < 0 || iv.Length < 0 {
-		return fmt.Errorf("results: interval log: tag %q: negative start %v or length %v", iv.Tag, iv.Start, iv.Length)
+	if err := lw.checkLine(iv.Tag, iv.Start, iv.Length); err != nil {
+		return err
 	}
 	if iv.Histogram == nil {
 		return fmt.Errorf("results: interval log: tag %q: nil histogram", iv.Tag)
@@ -121,17 +175,11 @@ func (lw *IntervalLogWriter) Write(iv Interval) error {
 	if err != nil {
 		return fmt.Errorf("results: interval log: tag %q: encode: %w", iv.Tag, err)
 	}
-	ratio, ok := lw.ratios[iv.Tag]
-	if !ok {
-		ratio = DefaultMaxValueRatio
-	}
 	var maxValue int64
 	if iv.Histogram.TotalCount() > 0 {
 		maxValue = iv.Histogram.Max()
 	}
-	// Start and length are rounded to the millisecond independently, as the format's
-	// readers add them up from what is printed.
-	fmt.Fprintf(lw.w, "Tag=%s,%.3f,%.3f,%.3f,%s\n", iv.Tag, iv.Start.Seconds(), iv.Length.Seconds(), float64(maxValue)/ratio, enc)
+	lw.writeLine(iv.Tag, iv.Start, iv.Length, maxValue, enc)
 	return nil
 }
 

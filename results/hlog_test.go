@@ -346,3 +346,33 @@ func FuzzReadIntervalLog(f *testing.F) {
 		}
 	})
 }
+
+// TestIntervalLogSparseWritesAsDense: an interval kept sparse (IntervalSet.Packed) is
+// logged byte for byte as its dense equivalent, and a tag in both forms is refused.
+func TestIntervalLogSparseWritesAsDense(t *testing.T) {
+	dense := sampleIntervals(t, 3)
+	var sparse []IntervalSet
+	for _, s := range dense {
+		ps := IntervalSet{Start: s.Start, Length: s.Length, Packed: map[string]*hdrhistogram.PackedHistogram{}}
+		for tag, h := range s.Histograms {
+			p := hdrhistogram.NewPacked(h.LowestTrackableValue(), h.HighestTrackableValue(), int(h.SignificantFigures()))
+			if dropped := p.MergeFrom(h); dropped != 0 {
+				t.Fatalf("%s: %d values dropped", tag, dropped)
+			}
+			ps.Packed[tag] = p
+		}
+		sparse = append(sparse, ps)
+	}
+	if d, s := writeLog(t, testStart, dense), writeLog(t, testStart, sparse); !bytes.Equal(d, s) {
+		t.Errorf("sparse log differs from dense:\n%s\n%s", d, s)
+	}
+	both := sparse[0]
+	both.Histograms = dense[0].Histograms
+	lw, err := NewIntervalLogWriter(io.Discard, testStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := lw.WriteSet(both); err == nil {
+		t.Error("a tag both dense and sparse was accepted")
+	}
+}

@@ -55,6 +55,7 @@ scenario itself varies is refused):
   -throttle N      most NBLs per DPC call, 0 for all (default 0)
   -seed N          traffic seed (default 1)
   -count N         repeat every run N times, interleaved A B A B (default 1)
+  -interval D      period of the .hlog's interval histograms (default 1s)
   -o DIR           result directory (default bench-results/<scenario>-<time>)
   -json            print result.json on stdout instead of the table
 
@@ -81,6 +82,7 @@ Examples:
 type runFlags struct {
 	scenario, out, config   string
 	duration, warmup        time.Duration
+	interval                time.Duration
 	rate                    float64
 	mode, idle              string
 	queues, vcpus, throttle int
@@ -122,6 +124,7 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	fs.IntVar(&f.throttle, "throttle", 0, "")
 	fs.Uint64Var(&f.seed, "seed", 1, "")
 	fs.IntVar(&f.count, "count", 1, "")
+	fs.DurationVar(&f.interval, "interval", time.Second, "")
 	fs.StringVar(&f.out, "o", "", "")
 	fs.StringVar(&f.config, "config", "", "")
 	fs.BoolVar(&f.asJSON, "json", false, "")
@@ -151,6 +154,9 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if dir == "" {
 		dir = filepath.Join("bench-results", def.name+"-"+time.Now().Format("20060102-150405"))
 	}
+	if f.interval < time.Millisecond {
+		return usagef("run: flag -interval: %v is shorter than the log format's millisecond resolution", f.interval)
+	}
 	if err := checkOutputDir(dir); err != nil {
 		return usagef("run: flag -o: %v", err)
 	}
@@ -170,7 +176,7 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		if ctx.Err() != nil {
 			break
 		}
-		rep, err := nicmodel.Run(ctx, p.sc, nicmodel.RunOptions{Progress: prog.update(i, p.name)})
+		rep, err := nicmodel.Run(ctx, p.sc, nicmodel.RunOptions{Progress: prog.update(i, p.name), Interval: f.interval})
 		if rep == nil {
 			failed = fmt.Errorf("run %s: %w", p.name, err)
 			break
@@ -187,9 +193,7 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 			return err
 		}
 		res.Runs = append(res.Runs, run)
-		intervals = append(intervals, []results.IntervalSet{{
-			Length: time.Duration(rep.Measured), Histograms: rep.Hists,
-		}})
+		intervals = append(intervals, intervalSets(rep))
 		if rep.Interrupted {
 			break
 		}
@@ -428,4 +432,13 @@ func toResultRun(p plannedRun, rep *nicmodel.Report) (results.Run, error) {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// intervalSets turns a run's periods into the interval log's sets, kept sparse.
+func intervalSets(rep *nicmodel.Report) []results.IntervalSet {
+	sets := make([]results.IntervalSet, 0, len(rep.Intervals))
+	for _, iv := range rep.Intervals {
+		sets = append(sets, results.IntervalSet{Start: iv.Start, Length: iv.Length, Packed: iv.Hists})
+	}
+	return sets
 }

@@ -16,7 +16,7 @@ var shortRun = []string{"-duration", "150ms", "-warmup", "20ms", "-rate", "10000
 
 func TestRunWritesEveryKindOfFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	out, stderr, code := runCLI(append([]string{"run", "-o", dir, "-count", "2"}, shortRun...)...)
+	out, stderr, code := runCLI(append([]string{"run", "-o", dir, "-count", "2", "-interval", "25ms"}, shortRun...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -49,15 +49,24 @@ func TestRunWritesEveryKindOfFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
+	// The log's periods add up to the run's histograms, value for value.
 	r := results.NewIntervalLogReader(f, "line.r0.hlog")
-	n := 0
+	n, sums := 0, map[string]int64{}
 	for r.Scan() {
-		if iv := r.Interval(); iv.Tag == results.HistPacketLatency && iv.Histogram.TotalCount() > 0 {
+		iv := r.Interval()
+		sums[iv.Tag] += iv.Histogram.TotalCount()
+		if iv.Tag == results.HistPacketLatency {
 			n++
 		}
 	}
-	if r.Err() != nil || n == 0 {
-		t.Errorf("line.r0.hlog: %v; %d packet_latency intervals", r.Err(), n)
+	if r.Err() != nil || n < 2 {
+		t.Errorf("line.r0.hlog: %v; %d packet_latency intervals for a 150ms run logged every 25ms", r.Err(), n)
+	}
+	line0 := res.Runs[1]
+	for name, h := range line0.Histograms {
+		if sums[name] != h.Count {
+			t.Errorf("line.r0.hlog: %s intervals hold %d values, result.json %d", name, sums[name], h.Count)
+		}
 	}
 	bench, _ := os.ReadFile(filepath.Join(dir, results.BenchFile))
 	if !strings.Contains(string(bench), "BenchmarkNdis/scenario=msi-vs-line/run=msix") || !strings.Contains(string(bench), "pkts/s") {
@@ -131,6 +140,7 @@ func TestRunBadInputExits2(t *testing.T) {
 		{[]string{"run", "-rate", "0"}, "-rate"},
 		{[]string{"run", "-idle", "doze"}, "-idle"},
 		{[]string{"run", "-count", "0"}, "-count"},
+		{[]string{"run", "-interval", "10us"}, "-interval"},
 		{[]string{"run", "-queues", "99"}, "queues"},
 		{[]string{"run", "-o", file}, "-o"},
 		{[]string{"run", "-cpus", "1023"}, "-cpus"},
