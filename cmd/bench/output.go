@@ -41,9 +41,12 @@ func (p *progress) update(i int, name string) func(nicmodel.Progress) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		now := time.Now()
-		rate := 0.0
-		if !lastAt.IsZero() {
+		var rate float64 // since the last update; at the first, since the traffic started
+		switch {
+		case !lastAt.IsZero():
 			rate = float64(pr.Indicated-last.Indicated) / now.Sub(lastAt).Seconds()
+		case pr.Elapsed > 0:
+			rate = float64(pr.Indicated) / pr.Elapsed.Seconds()
 		}
 		last, lastAt = pr, now
 		frac := 0.0
