@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/nicmodel"
+	"sigs.k8s.io/yaml"
 )
 
 // scenarioFile is a scenario file: a name, a base every run starts from, and the runs.
@@ -89,6 +91,23 @@ func parseScenarioFile(path string, data []byte) (name string, base fileFields, 
 	if len(data) > maxConfigSize {
 		return "", base, nil, fmt.Errorf("%s: larger than %d bytes", path, maxConfigSize)
 	}
+	if isYAML(path) {
+		// YAML becomes JSON first, so both forms go through one strict decoder and
+		// name keys alike. Duplicate keys are refused.
+		j, err := yaml.YAMLToJSONStrict(data)
+		if err != nil {
+			return "", base, nil, fmt.Errorf("%s: %w", path, err)
+		}
+		data = j
+	}
+	name, base, runs, err = decodeScenarioFile(path, data)
+	if err != nil && isYAML(path) && strings.Contains(err.Error(), "want string, got bool") {
+		err = fmt.Errorf("%w (YAML reads yes, no, on and off as booleans: quote the value)", err)
+	}
+	return name, base, runs, err
+}
+
+func decodeScenarioFile(path string, data []byte) (name string, base fileFields, runs []fileFields, err error) {
 	var sf scenarioFile
 	if err := strictDecode(data, &sf); err != nil {
 		return "", base, nil, fmt.Errorf("%s: %w", path, err)
@@ -124,6 +143,13 @@ func parseScenarioFile(path string, data []byte) (name string, base fileFields, 
 		name = "file"
 	}
 	return name, base, runs, nil
+}
+
+// isYAML reports whether a scenario file is YAML, by its extension (.yaml or .yml); any
+// other file is JSON.
+func isYAML(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".yaml" || ext == ".yml"
 }
 
 // strictDecode decodes one JSON object into v, refusing unknown keys, wrong types and

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,6 +74,67 @@ func TestScenarioFileRuns(t *testing.T) {
 	}
 }
 
+// TestScenarioFileYAML: a .yaml file is the same scenario as its JSON twin, and its
+// errors name the file and the key too.
+func TestScenarioFileYAML(t *testing.T) {
+	dir := t.TempDir()
+	yamlPath := filepath.Join(dir, "s.yaml")
+	os.WriteFile(yamlPath, []byte(`# a comment
+name: mine
+base:
+  mode: line
+  duration: 1s
+  rate_pps: 100000
+  imix: true
+runs:
+  - name: a
+    throttle: 4
+  - {name: b, fan_out: queue-dpc, queues: 2}
+`), 0o644)
+	jsonPath := filepath.Join(dir, "s.json")
+	os.WriteFile(jsonPath, []byte(`{"name":"mine","base":{"mode":"line","duration":"1s","rate_pps":100000,"imix":true},
+		"runs":[{"name":"a","throttle":4},{"name":"b","fan_out":"queue-dpc","queues":2}]}`), 0o644)
+	plans := map[string][]string{}
+	for _, path := range []string{yamlPath, jsonPath} {
+		def, err := fileScenario(path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, v := range def.variants {
+			var s nicmodel.Scenario
+			def.base(&s)
+			v.set(&s)
+			plans[path] = append(plans[path], fmt.Sprintf("%s %+v", v.name, s))
+		}
+	}
+	if y, j := strings.Join(plans[yamlPath], "\n"), strings.Join(plans[jsonPath], "\n"); y != j || y == "" {
+		t.Errorf("YAML and JSON give different runs:\n%s\n%s", y, j)
+	}
+	tests := []struct{ name, body, want string }{
+		{"unknown-key", "runs:\n  - name: a\n    throtle: 3\n", `unknown key "throtle"`},
+		{"wrong-type", "runs:\n  - name: a\n    throttle: [3]\n", `key "throttle"`},
+		{"duplicate", "runs:\n  - name: a\n    mode: line\n    mode: msix\n", "mode"},
+		{"syntax", "runs: [\n", "yaml"},
+		{"norway", "runs:\n  - name: off\n", "quote the value"},
+	}
+	for _, tt := range tests {
+		path := filepath.Join(dir, tt.name+".yml")
+		os.WriteFile(path, []byte(tt.body), 0o644)
+		_, stderr, code := runCLI("run", "-config", path, "-o", filepath.Join(dir, "out-"+tt.name))
+		if code != 2 || !strings.Contains(stderr, path) || !strings.Contains(stderr, tt.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 naming the file and %q", tt.name, code, stderr, tt.want)
+		}
+	}
+}
+
+// FuzzScenarioFileYAML: as FuzzScenarioFile, for a .yaml file.
+func FuzzScenarioFileYAML(f *testing.F) {
+	f.Add([]byte("name: m\nbase: {mode: msix, duration: 2s}\nruns:\n  - {name: a, throttle: 8}\n"))
+	f.Add([]byte("runs:\n- name: a\n  cpus: 0-3\n  moderation_interval: 50us\n"))
+	f.Add([]byte("a: &x [1]\nb: *x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) { checkScenarioFile(t, "f.yaml", data) })
+}
+
 // FuzzScenarioFile: any input is either refused with an error naming the file, or gives
 // runs that apply without panicking.
 func FuzzScenarioFile(f *testing.F) {
@@ -80,19 +142,23 @@ func FuzzScenarioFile(f *testing.F) {
 	f.Add([]byte(`{"runs":[{"name":"a","cpus":"0-3","moderation_interval":"50us","imix":true}]}`))
 	f.Add([]byte(`{"runs":[{"name":"a","seed":-1}]}`))
 	f.Add([]byte(`[]`))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		_, base, runs, err := parseScenarioFile("f.json", data)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "f.json") {
-				t.Errorf("error does not name the file: %v", err)
-			}
-			return
+	f.Fuzz(func(t *testing.T, data []byte) { checkScenarioFile(t, "f.json", data) })
+}
+
+// checkScenarioFile parses data as the scenario file path: it is refused with an error
+// naming the file, or its runs apply without panicking.
+func checkScenarioFile(t *testing.T, path string, data []byte) {
+	_, base, runs, err := parseScenarioFile(path, data)
+	if err != nil {
+		if !strings.HasPrefix(err.Error(), path) {
+			t.Errorf("error does not name the file: %v", err)
 		}
-		var s nicmodel.Scenario
-		_ = base.apply(&s)
-		for i := range runs {
-			_ = runs[i].apply(&s)
-		}
-		_ = s.WithDefaults().Validate()
-	})
+		return
+	}
+	var s nicmodel.Scenario
+	_ = base.apply(&s)
+	for i := range runs {
+		_ = runs[i].apply(&s)
+	}
+	_ = s.WithDefaults().Validate()
 }

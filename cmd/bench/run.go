@@ -43,7 +43,7 @@ result.json, one .hgrm per run and histogram, one .hlog per run, and bench.txt.
 Flags (they set the base every run of the scenario starts from; a flag naming what the
 scenario itself varies is refused):
   -scenario NAME   built-in scenario (default msi-vs-line; see "bench list")
-  -config FILE     a scenario file instead (JSON, see below)
+  -config FILE     a scenario file instead (JSON, or YAML when named .yaml/.yml; see below)
   -duration D      measured traffic per run (default 3s)
   -warmup D        traffic before it, not in the histograms (default 500ms)
   -rate PPS        offered packets per second (default 1000000)
@@ -64,10 +64,20 @@ snake_case names of the scenario's fields (mode, queues, vcpus, cpus, idle, ring
 buffers, throttle, budget, moderation_interval, moderation_packets, rss, fan_out,
 indicate_batch, msi_sync, schedule, rate_pps, ramp_to_pps, ramp, on, off, flows, flow_dist,
 zipf_s, size, imix, mmio_read, per_packet, per_indication, noise_rate, duration, warmup,
-seed); durations are strings such as "2s" or "50us". Unknown keys and wrong types are errors.
+seed); durations are strings such as "2s" or "50us". Unknown keys, duplicate keys and wrong
+types are errors.
 
   {"name": "moderation", "base": {"mode": "msix", "duration": "2s"},
    "runs": [{"name": "off"}, {"name": "itr50", "moderation_interval": "50us"}]}
+
+or, as moderation.yaml:
+
+  name: moderation
+  base: {mode: msix, duration: 2s}
+  runs:
+    - name: default
+    - name: itr50
+      moderation_interval: 50us
 
 Exit status: 0, 1 when an invariant broke (results are still written), 2 for bad usage,
 130 when interrupted (what was measured is written, marked interrupted).
