@@ -398,19 +398,24 @@ func FuzzParseNames(f *testing.F) {
 // period boundary, for the platform's, the stack's and the generator's histograms.
 func TestRunIntervalsAddUp(t *testing.T) {
 	sc := testScenario(nicmodel.ModeMSIX)
-	sc.Duration = 200 * time.Millisecond
-	if testing.Short() {
-		sc.Duration = 100 * time.Millisecond
+	sc.Throttle = 32 // bounds every DPC call, so cuts (made between calls) come often
+	// A rotation costs far more under -race on one oversubscribed CPU (tens of ms) than
+	// in a plain run (about a millisecond): lengthen the run until it has two periods.
+	var rep *nicmodel.Report
+	for sc.Duration = 100 * time.Millisecond; ; sc.Duration *= 2 {
+		var err error
+		rep, err = nicmodel.Run(context.Background(), sc, nicmodel.RunOptions{Interval: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		if len(rep.Intervals) >= 2 {
+			break
+		}
+		if sc.Duration >= 2*time.Second {
+			t.Fatalf("%d intervals for a %v run cut every 10ms", len(rep.Intervals), sc.Duration)
+		}
 	}
-	rep, err := nicmodel.Run(context.Background(), sc, nicmodel.RunOptions{Interval: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	// On an oversubscribed machine a cut can come late, so fewer periods than asked.
-	if len(rep.Intervals) < 2 {
-		t.Fatalf("%d intervals for a %v run cut every 10ms", len(rep.Intervals), sc.Duration)
-	}
-	t.Logf("%d intervals", len(rep.Intervals))
+	t.Logf("%d intervals in a %v run", len(rep.Intervals), sc.Duration)
 	sums := map[string]int64{}
 	var end time.Duration
 	for i, iv := range rep.Intervals {
