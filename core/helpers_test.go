@@ -96,13 +96,15 @@ func TestInfoReportsHowThePlatformRuns(t *testing.T) {
 	}
 }
 
-// TestResetHistogramsKeepsCounters checks the warm-up cut: histograms restart empty for
-// work published after ResetHistograms; counters keep the whole run.
+// TestResetHistogramsKeepsCounters checks the warm-up cut: the framework's histograms
+// restart empty for work published after ResetHistograms; counters keep the whole run,
+// and so do extra histograms, whose writers make their own cut.
 func TestResetHistogramsKeepsCounters(t *testing.T) {
-	p := newPlatform(t, core.PlatformConfig{VCPUs: 2, NoPin: true, Idle: core.IdleSpinPark})
+	p := newPlatform(t, core.PlatformConfig{VCPUs: 2, NoPin: true, Idle: core.IdleSpinPark, Hists: []string{"own_cut"}})
+	own, _ := p.HistID("own_cut")
 	ix, err := p.RegisterInterrupt(nil, core.InterruptCharacteristics{
 		ISR:     func(any) core.ISRResult { return core.ISRResult{Recognized: true} },
-		DPC:     func(any, *core.DPCCall) {},
+		DPC:     func(_ any, c *core.DPCCall) { p.Record(c.CPU, own, 7) },
 		Disable: func(any) {},
 		Enable:  func(any) {},
 	}, nil)
@@ -125,5 +127,8 @@ func TestResetHistogramsKeepsCounters(t *testing.T) {
 	}
 	if got := m.Counters["dpcs"]; got != 8 {
 		t.Errorf("dpcs counter = %d, want 8: counters cover the whole run", got)
+	}
+	if got := m.Hist("own_cut").TotalCount(); got != 8 {
+		t.Errorf("extra histogram holds %d values, want all 8: its writer cuts for itself", got)
 	}
 }

@@ -529,16 +529,19 @@ func (p *Platform) Metrics() *Metrics {
 	return m
 }
 
-// ResetHistograms empties every histogram, keeping the counters: the end of a warm-up.
-// It is a rotation whose interval is discarded, so it blocks as RotateHistograms does:
-// what an ISR or DPC records after it returns is kept; what the vCPUs were doing when it
-// was called may fall on either side.
+// ResetHistograms empties the framework's histograms (HistNames), keeping the counters:
+// the end of a warm-up. It is a rotation whose interval is discarded, so it blocks as
+// RotateHistograms does: what an ISR or DPC records after it returns is kept; what the
+// vCPUs were doing when it was called may fall on either side. The extra histograms
+// (PlatformConfig.Hists) keep what they hold, to be reported with the next interval:
+// their writers know what to measure and make their own cut (a stack records only
+// packets intended after the warm-up), which a rotation's timing must not blur.
 func (p *Platform) ResetHistograms() {
 	c := &p.collect
 	c.Lock()
 	defer c.Unlock()
 	p.rotateLocked()
-	for i := range c.total {
+	for i := range HistNames {
 		c.interval[i].Reset()
 		c.total[i].Reset()
 	}
