@@ -697,15 +697,11 @@ func (g *generator) run() {
 			if g.poll {
 				g.nic.Poll(now)
 			}
-			if i&255 == 0 {
-				g.lagRec.Sync(g.lagGen.Load())
-				if g.stop.Load() {
-					g.interrupted = true
-					break
-				}
-				if i&(1<<14-1) == 0 {
-					runtime.Gosched() // oversubscribed machines: let others in
-				}
+			if g.checkIn(i) {
+				break
+			}
+			if i&(1<<14-1) == 0 {
+				runtime.Gosched() // oversubscribed machines: let others in
 			}
 			continue
 		}
@@ -731,12 +727,8 @@ func (g *generator) run() {
 		if g.poll && i&63 == 0 {
 			g.nic.Poll(now)
 		}
-		if i&255 == 0 {
-			g.lagRec.Sync(g.lagGen.Load())
-			if g.stop.Load() {
-				g.interrupted = true
-				break
-			}
+		if g.checkIn(i) {
+			break
 		}
 		next = g.t0 + g.sched.Next()
 	}
@@ -745,6 +737,20 @@ func (g *generator) run() {
 	if warm {
 		g.mallocs = readAllocs() - allocs0
 	}
+}
+
+// checkIn is the generator's check every 256 iterations: it hands its lag histogram
+// over when a rotation asks, and reports whether the run was stopped.
+func (g *generator) checkIn(i uint64) bool {
+	if i&255 != 0 {
+		return false
+	}
+	g.lagRec.Sync(g.lagGen.Load())
+	if g.stop.Load() {
+		g.interrupted = true
+		return true
+	}
+	return false
 }
 
 // noiseDevice is a second device on the shared line: it raises interrupts at a set rate
