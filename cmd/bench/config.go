@@ -179,6 +179,16 @@ func strictDecode(data []byte, v any) error {
 	return nil
 }
 
+// parseEnum parses *v into *dst when the file has the key, reporting a bad value by key.
+func parseEnum[T any](dst *T, key string, v *string, parse func(string) (T, error), report func(string, error)) {
+	if v == nil {
+		return
+	}
+	x, err := parse(*v)
+	report(key, err)
+	*dst = x
+}
+
 // apply sets on s every field ff has; errors name the key.
 func (ff *fileFields) apply(s *nicmodel.Scenario) error {
 	var err error
@@ -187,31 +197,11 @@ func (ff *fileFields) apply(s *nicmodel.Scenario) error {
 			err = fmt.Errorf("key %q: %v", key, e)
 		}
 	}
-	if ff.Mode != nil {
-		m, e := nicmodel.ParseMode(*ff.Mode)
-		set("mode", e)
-		s.Mode = m
-	}
-	if ff.Idle != nil {
-		v, e := core.ParseIdleStrategy(*ff.Idle)
-		set("idle", e)
-		s.Idle = v
-	}
-	if ff.RSS != nil {
-		v, e := nicmodel.ParseRSSMode(*ff.RSS)
-		set("rss", e)
-		s.RSS = v
-	}
-	if ff.FanOut != nil {
-		v, e := nicmodel.ParseFanOut(*ff.FanOut)
-		set("fan_out", e)
-		s.FanOut = v
-	}
-	if ff.CPUs != nil {
-		v, e := affinity.ParseCPUList(*ff.CPUs)
-		set("cpus", e)
-		s.CPUs = v
-	}
+	parseEnum(&s.Mode, "mode", ff.Mode, nicmodel.ParseMode, set)
+	parseEnum(&s.Idle, "idle", ff.Idle, core.ParseIdleStrategy, set)
+	parseEnum(&s.RSS, "rss", ff.RSS, nicmodel.ParseRSSMode, set)
+	parseEnum(&s.FanOut, "fan_out", ff.FanOut, nicmodel.ParseFanOut, set)
+	parseEnum(&s.CPUs, "cpus", ff.CPUs, affinity.ParseCPUList, set)
 	setInt := func(dst *int, v *int) {
 		if v != nil {
 			*dst = *v
