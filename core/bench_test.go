@@ -9,6 +9,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/core/hist"
 )
 
 // handoffGap is how long the DPC side waits before raising the next interrupt, so that
@@ -45,7 +46,7 @@ func BenchmarkHandoff(b *testing.B) {
 		// The "ISR" side is a thread that keeps running, like a vCPU: it waits for the
 		// raise by spinning, sends the insert time, and spins on. The "DPC" side is an
 		// ordinary goroutine parked in a channel receive: the Go scheduler must wake it.
-		h := core.NewLatencyHistogram()
+		h := hist.NewLatency()
 		dpc := make(chan int64, 1024)
 		var raised, stop atomic.Bool
 		go func() {
@@ -56,7 +57,7 @@ func BenchmarkHandoff(b *testing.B) {
 			}
 			for !stop.Load() {
 				if raised.CompareAndSwap(true, false) {
-					dpc <- core.Now()
+					dpc <- clock.Now()
 				}
 			}
 			close(dpc)
@@ -65,12 +66,12 @@ func BenchmarkHandoff(b *testing.B) {
 		go func() {
 			n := 0
 			for t0 := range dpc {
-				_ = h.RecordValue(core.Now() - t0)
+				_ = h.RecordValue(clock.Now() - t0)
 				if n++; n == b.N {
 					close(done)
 					continue
 				}
-				core.SpinFor(handoffGap)
+				clock.Spin(handoffGap)
 				raised.Store(true)
 			}
 		}()
@@ -107,7 +108,7 @@ func benchPlatformHandoff(b *testing.B, idle core.IdleStrategy, cpus affinity.CP
 				close(done)
 				return
 			}
-			core.SpinFor(handoffGap)
+			clock.Spin(handoffGap)
 			p.Raise(vec)
 		}), nil)
 	if err != nil {
@@ -134,4 +135,72 @@ func reportHandoff(b *testing.B, h *hdrhistogram.Histogram, pinned bool, cpus in
 	}
 	b.ReportMetric(pin, "pinned")
 	b.ReportMetric(float64(cpus), "cpus")
+}
+
+// nopObserver is the cheapest observer: it looks at nothing.
+type nopObserver struct{}
+
+func (nopObserver) Observe(core.Event) {}
+
+// BenchmarkInterruptPath measures the framework's own cost for one interrupt: a message
+// ISR that masks and queues its DPC on its own vCPU, and a DPC that indicates one NBL,
+// re-enables and raises the next interrupt, so one vCPU runs the loop with no other
+// thread involved. One op is one interrupt, ISR and DPC. observer=none is the default
+// path (no Observer: the framework builds no event); observer=nop adds an Observer that
+// does nothing, which is what the hook itself costs.
+func BenchmarkInterruptPath(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		obs  core.Observer
+	}{{"observer=none", nil}, {"observer=nop", nopObserver{}}} {
+		b.Run(tc.name, func(b *testing.B) {
+			allowed, err := affinity.Allowed()
+			if err != nil {
+				b.Fatal(err)
+			}
+			p, err := core.NewPlatform(core.PlatformConfig{VCPUs: 1, CPUs: allowed[:1], MSI: core.MSIX, Observer: tc.obs})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := p.Start(); err != nil {
+				b.Fatal(err)
+			}
+			var ix *core.Interrupt
+			var vec core.Vector
+			nbl := []core.NBL{{}}
+			total, n := int64(b.N), int64(0) // n: the vCPU's only
+			done := make(chan struct{})
+			ix, err = p.RegisterInterrupt(nil, msiChars(
+				func(_ any, msg core.MessageID) core.ISRResult {
+					ix.DisableInterrupt(msg)
+					return core.ISRResult{Recognized: true, QueueDefaultDPC: true}
+				},
+				func(_ any, _ core.MessageID, c *core.DPCCall) {
+					c.Indicate(nbl)
+					c.EnableInterrupt()
+					if n++; n == total {
+						close(done)
+						return
+					}
+					p.Raise(vec)
+				}), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			vec = ix.MessageTable()[0].Vector
+			b.ReportAllocs()
+			b.ResetTimer()
+			p.Raise(vec)
+			<-done
+			b.StopTimer()
+			ix.Deregister()
+			p.Stop()
+			pinned, _ := p.Pinning()
+			pin := 0.0
+			if pinned {
+				pin = 1
+			}
+			b.ReportMetric(pin, "pinned")
+		})
+	}
 }

@@ -67,11 +67,22 @@
 //
 // Each vCPU records into its own HDR histograms (irq_delivery, isr_duration,
 // isr_to_dpc_same_cpu / isr_to_dpc_cross_cpu, dpc_duration, dpc_batch_size,
-// batch_duration; DESIGN.md §3) and counters; Platform.Metrics merges them after Stop.
-// Timestamps come from Now, the runtime's monotonic clock.
+// batch_duration; DESIGN.md §3; package results/metric says what each means) and
+// counters; Platform.Metrics merges them after Stop.
+//
+// # Seams
+//
+// Time: every timestamp and every injected cost goes through the platform's Clock
+// (PlatformConfig.Clock; Monotonic, the real clock, by default), which code running on
+// the platform reaches through Platform.Clock. Events: an Observer
+// (PlatformConfig.Observer), nil by default, is told of every raise, ISR, DPC queueing,
+// DPC, re-enable and batch end on the vCPU where it happens; a timeline trace or an
+// external checker plugs in there.
+//
+// A miniport author does not start here: package nicmodel/driver holds the interfaces a
+// driver implements and calls, in the words of this package's types. The histogram
+// plumbing lives in core/hist, the machine's floors in core/calibrate.
 //
 // Package core does not model IRQL levels beyond "ISR before DPC before idle", interrupt
 // priorities between vectors, or preemption of a running DPC by an interrupt.
-// Calibrate, in this package too, measures the machine's floors that its figures are
-// read against.
 package core

@@ -132,3 +132,6 @@ func TestResetHistogramsKeepsCounters(t *testing.T) {
 		t.Errorf("extra histogram holds %d values, want all 8: its writer cuts for itself", got)
 	}
 }
+
+// clock is the tests' clock: the real one, as a platform's default.
+var clock core.Clock = core.Monotonic{}

@@ -26,6 +26,9 @@ import (
 //     active.Add(1) and then checks state; Deregister stores dead and then waits for
 //     active to reach 0. Sequentially consistent atomics make one of the two see the other:
 //     after Deregister returns no handler is running or will run (R11).
+//   - Framework calls made outside any vCPU (QueueDPC, EnableInterrupt from an ordinary
+//     goroutine) hold Platform.external while they record, count and tell the observer:
+//     one such call at a time, so the outside recorder has one writer.
 
 const (
 	ixRegistered int32 = iota
@@ -59,7 +62,7 @@ type dpcFields struct {
 	queued     atomic.Bool // CAS false→true by a queuer; vCPU stores false when it pops
 	requeued   bool        // queued again for "more pending" (not an ISR→DPC handoff)
 	insertedBy int32       // vCPU that queued it, -1 from outside any vCPU
-	insertedAt int64       // Now() at insertion
+	insertedAt int64       // the clock at insertion
 	ctx        any         // MiniportDpcContext: nil from an ISR's targets, the caller's from QueueDPC (R7)
 }
 
@@ -213,17 +216,21 @@ func (ix *Interrupt) QueueDPC(msg MessageID, targets CPUSet, ctx any) CPUSet {
 	if int(msg) >= len(ix.msgs) || ix.state.Load() != ixRegistered {
 		return 0
 	}
-	return ix.queue(nil, msg, targets, ctx, Now(), -1)
+	p := ix.p
+	p.external.Lock()
+	defer p.external.Unlock()
+	return ix.queue(nil, msg, targets, ctx, p.clock.Now())
 }
 
-// queue queues the DPC objects of msg on targets. v is the queueing vCPU (nil outside).
-func (ix *Interrupt) queue(v *vcpu, msg MessageID, targets CPUSet, ctx any, now int64, by int) CPUSet {
+// queue queues the DPC objects of msg on targets. v is the queueing vCPU (nil outside
+// any, the caller holding Platform.external).
+func (ix *Interrupt) queue(v *vcpu, msg MessageID, targets CPUSet, ctx any, now int64) CPUSet {
+	by := -1
+	if v != nil {
+		by = v.id
+	}
 	if bad := targets &^ ix.p.allCPUs; bad != 0 {
-		var rec *recorder
-		if v != nil {
-			rec = v.rec
-		}
-		ix.p.violate(rec, ix, "R6: DPC for message %d targets CPUs %v that do not exist (the platform has %d vCPUs)",
+		ix.p.violate(v, ix, "R6", "DPC for message %d targets CPUs %v that do not exist (the platform has %d vCPUs)",
 			msg, bad, len(ix.p.vcpus))
 		targets &= ix.p.allCPUs
 	}
@@ -244,6 +251,9 @@ func (ix *Interrupt) queue(v *vcpu, msg MessageID, targets CPUSet, ctx any, now 
 		}
 		target.wake()
 		newly |= 1 << uint(cpu)
+		if ix.p.obs != nil {
+			ix.p.observe(v, Event{Kind: EventDPCQueued, Time: now, Interrupt: ix, Message: msg, Target: cpu, By: by})
+		}
 	}
 	return newly
 }
@@ -274,16 +284,25 @@ func (ix *Interrupt) EnableInterrupt(msg MessageID) {
 		return
 	}
 	ix.p.external.Lock()
-	ix.enable(ix.p.external.rec, msg)
+	ix.enable(nil, msg)
 	ix.p.external.Unlock()
 }
 
-// enable closes the open batch (if any) into rec and calls the enable handler.
-func (ix *Interrupt) enable(rec *recorder, msg MessageID) {
+// enable closes the open batch (if any) and calls the enable handler. v is the vCPU it
+// runs on (nil outside any, the caller holding Platform.external).
+func (ix *Interrupt) enable(v *vcpu, msg MessageID) {
+	p := ix.p
 	ms := &ix.msgs[msg]
 	ms.masked.Store(false)
-	if start := ms.batchStart.Swap(0); start != 0 {
-		ix.p.closeBatch(rec, Now()-start)
+	start := ms.batchStart.Swap(0)
+	if start != 0 || p.obs != nil {
+		now := p.clock.Now()
+		if p.obs != nil {
+			p.observe(v, Event{Kind: EventEnabled, Time: now, Interrupt: ix, Message: msg})
+		}
+		if start != 0 {
+			p.closeBatch(v, ix, msg, now, now-start)
+		}
 	}
 	if ix.typ == MessageBased {
 		ix.chars.EnableMessage(ix.ctx, msg)
@@ -292,19 +311,25 @@ func (ix *Interrupt) enable(rec *recorder, msg MessageID) {
 	}
 }
 
-// closeBatch records one finished interrupt DPC batch and checks it against the budget.
-func (p *Platform) closeBatch(rec *recorder, d int64) {
+// closeBatch records one finished interrupt DPC batch of ix's message msg, d long,
+// closed at now on v (nil: outside, under Platform.external), and checks it against the
+// budget.
+func (p *Platform) closeBatch(v *vcpu, ix *Interrupt, msg MessageID, now, d int64) {
+	rec := p.recOf(v)
 	rec.record(HistBatchDuration, d)
 	rec.inc(CtrBatches)
 	if d > int64(p.cfg.Budget) {
 		rec.inc(CtrBatchesOverBudget)
+	}
+	if p.obs != nil {
+		p.observe(v, Event{Kind: EventBatchEnd, Time: now, Interrupt: ix, Message: msg, Duration: d})
 	}
 }
 
 // drained is called when msg's outstanding count dropped to 0: the batch is over. If no
 // DPC re-enabled interrupts while they were masked, that is a violation (R9): the device
 // would never interrupt again.
-func (ix *Interrupt) drained(rec *recorder, msg MessageID, now int64) {
+func (ix *Interrupt) drained(v *vcpu, msg MessageID, now int64) {
 	ms := &ix.msgs[msg]
 	// The count reached 0 before this call; since then a new ISR may have entered (its
 	// hold counts) and opened a batch of its own. Close only a batch nobody is working on,
@@ -315,9 +340,9 @@ func (ix *Interrupt) drained(rec *recorder, msg MessageID, now int64) {
 		return
 	}
 	if ms.masked.Load() {
-		ix.p.violate(rec, ix, "R9: interrupt DPC batch of message %d ended with interrupts still disabled: the last DPC must re-enable them", msg)
+		ix.p.violate(v, ix, "R9", "interrupt DPC batch of message %d ended with interrupts still disabled: the last DPC must re-enable them", msg)
 	}
-	ix.p.closeBatch(rec, now-start)
+	ix.p.closeBatch(v, ix, msg, now, now-start)
 }
 
 // Deregister stands for NdisMDeregisterInterruptEx (R11): when it returns, no ISR or DPC
@@ -360,58 +385,5 @@ func (ix *Interrupt) Deregister() {
 	}
 }
 
-// DPCCall is one call of a DPC handler: the parameters NDIS passes to
-// MiniportInterruptDPC, and the calls a DPC makes back into NDIS. It is valid only during
-// the call and belongs to the vCPU running it.
-type DPCCall struct {
-	Context  any             // MiniportDpcContext: nil when queued by an ISR's targets (R7)
-	Message  MessageID       // the message (0 for a line-based interrupt)
-	CPU      int             // the vCPU the DPC runs on
-	Throttle ReceiveThrottle // R8: MaxNBLs in, MorePending out
-
-	v         *vcpu
-	ix        *Interrupt
-	indicated int
-	enabled   bool
-}
-
-// Interrupt returns the interrupt this DPC belongs to.
-func (c *DPCCall) Interrupt() *Interrupt { return c.ix }
-
-// Indicate stands for NdisMIndicateReceiveNetBufferLists: it hands nbls to the stack on
-// this CPU. Indicating more than Throttle.MaxNBLs in one call is a violation (R8); the
-// NBLs are delivered all the same, so nothing is lost.
-func (c *DPCCall) Indicate(nbls []NBL) {
-	if len(nbls) == 0 {
-		return
-	}
-	before := c.indicated
-	c.indicated += len(nbls)
-	if c.indicated > c.Throttle.MaxNBLs && before <= c.Throttle.MaxNBLs {
-		c.ix.p.violate(c.v.rec, c.ix, "R8: DPC for message %d on vCPU %d indicated more than MaxNBLs=%d",
-			c.Message, c.CPU, c.Throttle.MaxNBLs)
-	}
-	if c.ix.stack != nil {
-		c.ix.stack.Indicate(c.CPU, nbls)
-	}
-}
-
-// Indicated returns how many NBLs this call has indicated so far.
-func (c *DPCCall) Indicated() int { return c.indicated }
-
-// QueueDPC is Interrupt.QueueDPC called from this DPC: the new DPCs join the batch and
-// their handoff is timed as same- or cross-CPU from this vCPU.
-func (c *DPCCall) QueueDPC(msg MessageID, targets CPUSet, ctx any) CPUSet {
-	if int(msg) >= len(c.ix.msgs) || c.ix.state.Load() != ixRegistered {
-		return 0
-	}
-	return c.ix.queue(c.v, msg, targets, ctx, Now(), c.v.id)
-}
-
-// EnableInterrupt re-enables the interrupt for this DPC's message and closes the batch
-// (R9). Only the last DPC of a batch should call it, and never a call that sets
-// Throttle.MorePending (R8): that is counted as a violation when the DPC returns.
-func (c *DPCCall) EnableInterrupt() {
-	c.enabled = true
-	c.ix.enable(c.v.rec, c.Message)
-}
+// Deregistered reports whether Deregister has been called (R11).
+func (ix *Interrupt) Deregistered() bool { return ix.state.Load() != ixRegistered }

@@ -1,74 +1,94 @@
 package core
 
 import (
+	"strconv"
 	"sync/atomic"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/core/hist"
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
-// Hist identifies one of the framework's histograms (DESIGN.md §3).
+// Hist identifies one of the framework's histograms (DESIGN.md §3); package metric
+// says what each measures.
 type Hist int
 
-// The framework's histograms. Each names its two instants in HistNames' documentation.
+// The framework's histograms.
 const (
-	HistIRQDelivery   Hist = iota // device raised the vector → ISR starts (ns)
-	HistISRDuration               // ISR starts → ISR returns (ns)
-	HistISRToDPCSame              // DPC inserted by an ISR/queue-DPC on the same vCPU → DPC starts (ns)
-	HistISRToDPCCross             // DPC inserted from another vCPU (or from outside) → DPC starts (ns)
-	HistDPCDuration               // DPC starts → DPC returns (ns)
-	HistDPCBatchSize              // NBLs indicated by one DPC call (count)
-	HistBatchDuration             // ISR starts → interrupts re-enabled (ns, R9)
+	HistIRQDelivery   Hist = iota // metric.IRQDelivery
+	HistISRDuration               // metric.ISRDuration
+	HistISRToDPCSame              // metric.ISRToDPCSameCPU
+	HistISRToDPCCross             // metric.ISRToDPCCross
+	HistDPCDuration               // metric.DPCDuration
+	HistDPCBatchSize              // metric.DPCBatchSize
+	HistBatchDuration             // metric.BatchDuration
 	numHists
 )
 
-// HistNames are the result-file names of the histograms, indexed by Hist. isr_to_dpc is
-// the merge of the same- and cross-CPU halves and is built by Metrics.
-var HistNames = [numHists]string{
-	HistIRQDelivery:   "irq_delivery",
-	HistISRDuration:   "isr_duration",
-	HistISRToDPCSame:  "isr_to_dpc_same_cpu",
-	HistISRToDPCCross: "isr_to_dpc_cross_cpu",
-	HistDPCDuration:   "dpc_duration",
-	HistDPCBatchSize:  "dpc_batch_size",
-	HistBatchDuration: "batch_duration",
+var histNames = [numHists]string{
+	HistIRQDelivery:   metric.IRQDelivery,
+	HistISRDuration:   metric.ISRDuration,
+	HistISRToDPCSame:  metric.ISRToDPCSameCPU,
+	HistISRToDPCCross: metric.ISRToDPCCross,
+	HistDPCDuration:   metric.DPCDuration,
+	HistDPCBatchSize:  metric.DPCBatchSize,
+	HistBatchDuration: metric.BatchDuration,
 }
 
-// Counter identifies one of the framework's counters.
+// Name returns the histogram's result-file name. Metrics and RotateHistograms add one
+// more, metric.ISRToDPC: the merge of the same- and cross-CPU halves.
+func (h Hist) Name() string {
+	if h >= 0 && h < numHists {
+		return histNames[h]
+	}
+	return "Hist(" + strconv.Itoa(int(h)) + ")"
+}
+
+// Counter identifies one of the framework's counters; package metric says what each
+// counts.
 type Counter int
 
 // The framework's counters.
 const (
-	CtrInterrupts        Counter = iota // vectors delivered to a vCPU (ISR dispatches)
-	CtrISRCalls                         // ISR invocations (a shared line calls several per interrupt)
-	CtrNotMine                          // line ISRs that returned "not mine" (R3)
-	CtrUnclaimed                        // line interrupts no sharer claimed
-	CtrSpurious                         // vectors delivered with no registered interrupt
-	CtrDPCs                             // DPC calls
-	CtrRequeues                         // DPC calls repeated because of "more pending" (R8)
-	CtrDPCsOverBudget                   // DPC calls longer than the watchdog budget (R9)
-	CtrBatches                          // interrupt DPC batches closed (R9)
-	CtrBatchesOverBudget                // batches longer than the budget (R9)
-	CtrIndicated                        // NBLs indicated up the stack
-	CtrViolations                       // contract violations (see Platform.Violations)
-	CtrParks                            // times a vCPU parked on its futex
+	CtrInterrupts        Counter = iota // metric.Interrupts
+	CtrISRCalls                         // metric.ISRCalls
+	CtrNotMine                          // metric.NotMine
+	CtrUnclaimed                        // metric.Unclaimed
+	CtrSpurious                         // metric.Spurious
+	CtrDPCs                             // metric.DPCs
+	CtrRequeues                         // metric.Requeues
+	CtrDPCsOverBudget                   // metric.DPCsOverBudget
+	CtrBatches                          // metric.Batches
+	CtrBatchesOverBudget                // metric.BatchesOverBudget
+	CtrIndicated                        // metric.Indicated
+	CtrViolations                       // metric.Violations
+	CtrParks                            // metric.Parks
 	numCounters
 )
 
-// CounterNames are the result-file names of the counters, indexed by Counter.
-var CounterNames = [numCounters]string{
-	CtrInterrupts:        "interrupts",
-	CtrISRCalls:          "isr_calls",
-	CtrNotMine:           "not_mine",
-	CtrUnclaimed:         "unclaimed",
-	CtrSpurious:          "spurious",
-	CtrDPCs:              "dpcs",
-	CtrRequeues:          "requeues",
-	CtrDPCsOverBudget:    "dpcs_over_budget",
-	CtrBatches:           "batches",
-	CtrBatchesOverBudget: "batches_over_budget",
-	CtrIndicated:         "indicated",
-	CtrViolations:        "violations",
-	CtrParks:             "parks",
+var counterNames = [numCounters]string{
+	CtrInterrupts:        metric.Interrupts,
+	CtrISRCalls:          metric.ISRCalls,
+	CtrNotMine:           metric.NotMine,
+	CtrUnclaimed:         metric.Unclaimed,
+	CtrSpurious:          metric.Spurious,
+	CtrDPCs:              metric.DPCs,
+	CtrRequeues:          metric.Requeues,
+	CtrDPCsOverBudget:    metric.DPCsOverBudget,
+	CtrBatches:           metric.Batches,
+	CtrBatchesOverBudget: metric.BatchesOverBudget,
+	CtrIndicated:         metric.Indicated,
+	CtrViolations:        metric.Violations,
+	CtrParks:             metric.Parks,
+}
+
+// Name returns the counter's result-file name.
+func (c Counter) Name() string {
+	if c >= 0 && c < numCounters {
+		return counterNames[c]
+	}
+	return "Counter(" + strconv.Itoa(int(c)) + ")"
 }
 
 // recorder is one vCPU's private histograms and counters.
@@ -76,9 +96,9 @@ var CounterNames = [numCounters]string{
 // Ownership: only the owning vCPU's thread records. Counters are atomics written with
 // Store(Load()+1) by that one writer (no locked instruction on the hot path) so that a
 // progress reader may Load them live; histograms are handed to the collector interval by
-// interval (IntervalRecorder, Platform.RotateHistograms).
+// interval (hist.IntervalRecorder, Platform.RotateHistograms).
 type recorder struct {
-	IntervalRecorder
+	hist.IntervalRecorder
 	counters [numCounters]atomic.Uint64
 }
 
@@ -86,7 +106,7 @@ type recorder struct {
 // histograms (PlatformConfig.Hists).
 func newRecorder(extra int) *recorder {
 	r := &recorder{}
-	r.init(newHistSet(extra))
+	r.Init(newHistSet(extra))
 	return r
 }
 
@@ -95,16 +115,16 @@ func newHistSet(extra int) []*hdrhistogram.Histogram {
 	hs := make([]*hdrhistogram.Histogram, int(numHists)+extra)
 	for i := range hs {
 		if Hist(i) == HistDPCBatchSize {
-			hs[i] = hdrhistogram.New(1, 1<<20, HistDigits)
+			hs[i] = hdrhistogram.New(1, 1<<20, hist.Digits)
 			continue
 		}
-		hs[i] = NewLatencyHistogram()
+		hs[i] = hist.NewLatency()
 	}
 	return hs
 }
 
 // record adds one sample, clamped into the histogram's range. Owner only.
-func (r *recorder) record(h Hist, v int64) { Record(r.active[h], v) }
+func (r *recorder) record(h Hist, v int64) { r.Record(int(h), v) }
 
 // inc adds one to a counter. Owner only.
 func (r *recorder) inc(c Counter) { r.counters[c].Store(r.counters[c].Load() + 1) }
@@ -120,7 +140,3 @@ type Metrics struct {
 
 // Hist returns the merged histogram called name, or nil.
 func (m *Metrics) Hist(name string) *hdrhistogram.Histogram { return m.Hists[name] }
-
-// MergedISRToDPC is the name of the merge of the same- and cross-CPU ISR→DPC histograms,
-// which Metrics and RotateHistograms add.
-const MergedISRToDPC = "isr_to_dpc"

@@ -248,7 +248,7 @@ func TestR3_MessageISRNotMineIsViolation(t *testing.T) {
 		func(any, core.MessageID, *core.DPCCall) {}), nil)
 	p.Raise(ix.MessageTable()[0].Vector)
 	waitFor(t, "violation counted", func() bool { return ix.Violations() == 1 })
-	if v := p.Violations(); len(v) != 1 || !strings.Contains(v[0], "R3") {
+	if v := p.Violations(); len(v) != 1 || !strings.Contains(v[0].String(), "R3") {
 		t.Errorf("violations = %q, want one R3 violation", v)
 	}
 }
@@ -508,7 +508,7 @@ func TestR8_ThrottleBreachesAreViolations(t *testing.T) {
 			waitFor(t, "violation", func() bool { return ix.Violations() > 0 })
 			waitFor(t, "idle", p.Idle)
 			v := p.Violations()
-			if len(v) != 1 || !strings.Contains(v[0], tt.want) {
+			if len(v) != 1 || !strings.Contains(v[0].String(), tt.want) {
 				t.Errorf("violations = %q, want one containing %q", v, tt.want)
 			}
 		})
@@ -524,7 +524,7 @@ func TestR9_WatchdogCountsOverBudgetDPCAndBatch(t *testing.T) {
 		},
 		func(_ any, _ core.MessageID, call *core.DPCCall) {
 			if n.Add(1) == 1 {
-				core.SpinFor(300 * time.Microsecond) // over budget: counted, never hidden
+				clock.Spin(300 * time.Microsecond) // over budget: counted, never hidden
 			}
 			call.EnableInterrupt()
 		}), nil)
@@ -560,7 +560,7 @@ func TestR9_BatchLeftMaskedIsViolation(t *testing.T) {
 	p.Raise(ix.MessageTable()[0].Vector)
 	waitFor(t, "violation", func() bool { return ix.Violations() == 1 })
 	waitFor(t, "idle", p.Idle)
-	if v := p.Violations(); len(v) != 1 || !strings.Contains(v[0], "R9") {
+	if v := p.Violations(); len(v) != 1 || !strings.Contains(v[0].String(), "R9") {
 		t.Errorf("violations = %q, want one R9 violation", v)
 	}
 }
@@ -579,7 +579,7 @@ func TestR9_BatchSpansEveryDPCUntilTheLastReEnables(t *testing.T) {
 			return core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUSet(1<<uint(n)-1) &^ 1}
 		},
 		func(_ any, _ core.MessageID, call *core.DPCCall) {
-			core.SpinFor(20 * time.Microsecond)
+			clock.Spin(20 * time.Microsecond)
 			if !masked.Load() {
 				enabledEarly.Add(1)
 			}
@@ -625,7 +625,7 @@ func TestR5_SerializedMessageISRsNeverOverlap(t *testing.T) {
 							break
 						}
 					}
-					core.SpinFor(2 * time.Microsecond) // widen the window for an overlap
+					clock.Spin(2 * time.Microsecond) // widen the window for an overlap
 					inFlight.Add(-1)
 					isrs.Add(1)
 					return core.ISRResult{Recognized: true}

@@ -7,8 +7,8 @@ import (
 	"unsafe"
 
 	"github.com/ndisbench/ndisbench/affinity"
+	"github.com/ndisbench/ndisbench/core/internal/park"
 	"github.com/ndisbench/ndisbench/rings"
-	"golang.org/x/sys/unix"
 )
 
 // Invariants (vcpu):
@@ -17,7 +17,7 @@ import (
 //     dispatch is delivered again, never lost.
 //   - dpcq: any goroutine pushes (Interrupt.queue); only the vCPU pops.
 //   - A waker publishes first (pending or dpcq), then calls wake; the vCPU prepares to
-//     park first, then re-checks pending, dpcq and stop (see parker's invariants).
+//     park first, then re-checks pending, dpcq and stop (see park.Parker's invariants).
 //   - rec, call, vectors' dispatch state: the vCPU's thread only.
 
 // vcpu is one simulated CPU: a goroutine locked to an OS thread, pinned to a real CPU
@@ -27,8 +27,8 @@ type vcpu struct {
 	vcpuHot
 	_ [cacheLinePad - unsafe.Sizeof(vcpuHot{})%cacheLinePad]byte
 
-	park parker
-	_    [cacheLinePad - unsafe.Sizeof(parker{})%cacheLinePad]byte
+	park park.Parker
+	_    [cacheLinePad - unsafe.Sizeof(park.Parker{})%cacheLinePad]byte
 
 	id      int
 	p       *Platform
@@ -53,7 +53,7 @@ type vcpuHot struct {
 // after publishing work. Costs one load unless the vCPU is parked.
 func (v *vcpu) wake() {
 	if v.p.cfg.Idle == IdleSpinPark {
-		v.park.unpark()
+		v.park.Unpark()
 	}
 }
 
@@ -85,6 +85,7 @@ func (v *vcpu) run(ready chan<- struct{}) {
 const spinYieldEvery = 1 << 20
 
 func (v *vcpu) loop() {
+	clock := v.p.clock
 	spin := int64(v.p.cfg.Spin)
 	idleSince := int64(0)
 	for n := uint64(0); ; n++ {
@@ -122,7 +123,7 @@ func (v *vcpu) loop() {
 			if n%64 != 0 {
 				continue // read the clock only now and then
 			}
-			now := Now()
+			now := clock.Now()
 			if idleSince == 0 {
 				idleSince = now
 				continue
@@ -131,19 +132,19 @@ func (v *vcpu) loop() {
 				continue
 			}
 			if v.p.cfg.Idle == IdleSpinYield {
-				osYield()
+				park.Yield()
 				if n%(64*64) == 0 {
 					runtime.Gosched()
 				}
 				continue
 			}
-			v.park.prepare()
-			if v.pending.Load() != 0 || v.dpcq.Len() != 0 || v.stop.Load() || v.p.histGen.Load() != v.rec.seen {
-				v.park.cancel()
+			v.park.Prepare()
+			if v.pending.Load() != 0 || v.dpcq.Len() != 0 || v.stop.Load() || v.p.histGen.Load() != v.rec.Seen() {
+				v.park.Cancel()
 				continue
 			}
 			v.rec.inc(CtrParks)
-			v.park.park()
+			v.park.Park()
 			idleSince = 0
 		}
 	}
@@ -155,23 +156,29 @@ func (v *vcpu) loop() {
 // interval.
 func (v *vcpu) syncHists() { v.rec.Sync(v.p.histGen.Load()) }
 
-// osYield gives the CPU to another runnable thread, keeping this thread's P.
-func osYield() { unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0) }
-
 // serveInterrupts dispatches every pending vector, lowest slot first, until none is pending.
 func (v *vcpu) serveInterrupts() {
+	p := v.p
 	for {
 		m := v.pending.Swap(0)
 		if m == 0 {
 			break
 		}
 		for ; m != 0; m &= m - 1 {
-			e := v.vectors[bits.TrailingZeros64(m)]
+			slot := bits.TrailingZeros64(m)
+			e := v.vectors[slot]
 			raised := e.raisedAt.Swap(0)
-			start := Now()
+			start := p.clock.Now()
 			v.rec.inc(CtrInterrupts)
 			if raised != 0 {
 				v.rec.record(HistIRQDelivery, start-raised)
+			}
+			if p.obs != nil {
+				at := raised
+				if at == 0 {
+					at = start
+				}
+				p.observe(v, Event{Kind: EventRaised, Time: at, Interrupt: e.ix.Load(), Vector: Vector(v.id*vectorsPerVCPU + slot)})
 			}
 			switch e.kind {
 			case vecMessage:
@@ -192,8 +199,12 @@ func (v *vcpu) dispatchMessage(e *vectorEntry, start int64) {
 		v.rec.inc(CtrSpurious) // deregistered (R11)
 		return
 	}
+	p := v.p
 	ms := &ix.msgs[e.msg]
 	ms.outstanding.Add(1) // the ISR holds the batch open while it queues
+	if p.obs != nil {
+		p.observe(v, Event{Kind: EventISRStart, Time: start, Interrupt: ix, Message: e.msg, Vector: v.vectorOf(e)})
+	}
 	if ix.serialize {
 		ix.lock.lock()
 	}
@@ -201,29 +212,38 @@ func (v *vcpu) dispatchMessage(e *vectorEntry, start int64) {
 	if ix.serialize {
 		ix.lock.unlock()
 	}
-	end := Now()
+	end := p.clock.Now()
 	v.rec.inc(CtrISRCalls)
 	v.rec.record(HistISRDuration, end-start)
 	if !res.Recognized {
-		ix.p.violate(v.rec, ix, "R3: message ISR returned \"not mine\" for message %d on vCPU %d; message interrupts are never shared", e.msg, v.id)
+		p.violate(v, ix, "R3", "message ISR returned \"not mine\" for message %d on vCPU %d; message interrupts are never shared", e.msg, v.id)
 	}
 	v.afterISR(ix, e.msg, start, end, res)
 	ix.exit()
 }
 
+// vectorOf returns the number of vector entry e, one of this vCPU's.
+func (v *vcpu) vectorOf(e *vectorEntry) Vector {
+	return Vector(v.id*vectorsPerVCPU + bits.TrailingZeros64(e.bit))
+}
+
 // dispatchLine runs the line's sharers' ISRs in registration order until one claims the
 // interrupt (R3), then delivers the line again if it is still asserted (level-triggered).
 func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
+	p := v.p
 	claimed := false
-	for _, ix := range *v.p.line.sharers.Load() {
+	for _, ix := range *p.line.sharers.Load() {
 		if !ix.enter() {
 			continue
 		}
 		ms := &ix.msgs[0]
 		ms.outstanding.Add(1)
-		t0 := Now()
+		t0 := p.clock.Now()
+		if p.obs != nil {
+			p.observe(v, Event{Kind: EventISRStart, Time: t0, Interrupt: ix, Vector: p.line.vector})
+		}
 		res := ix.chars.ISR(ix.ctx)
-		end := Now()
+		end := p.clock.Now()
 		v.rec.inc(CtrISRCalls)
 		v.rec.record(HistISRDuration, end-t0)
 		if res.Recognized {
@@ -234,8 +254,11 @@ func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
 		}
 		ix.notMine.Add(1)
 		v.rec.inc(CtrNotMine)
+		if p.obs != nil {
+			p.observe(v, Event{Kind: EventISREnd, Time: end, Interrupt: ix, Result: res})
+		}
 		if ms.outstanding.Add(-1) == 0 {
-			ix.drained(v.rec, 0, end)
+			ix.drained(v, 0, end)
 		}
 		ix.exit()
 	}
@@ -257,10 +280,13 @@ func (v *vcpu) afterISR(ix *Interrupt, msg MessageID, start, end int64, res ISRR
 		targets |= 1 << uint(v.id)
 	}
 	if targets != 0 {
-		ix.queue(v, msg, targets, nil, end, v.id)
+		ix.queue(v, msg, targets, nil, end)
+	}
+	if v.p.obs != nil {
+		v.p.observe(v, Event{Kind: EventISREnd, Time: end, Interrupt: ix, Message: msg, Result: res})
 	}
 	if ms.outstanding.Add(-1) == 0 {
-		ix.drained(v.rec, msg, end)
+		ix.drained(v, msg, end)
 	}
 }
 
@@ -274,8 +300,12 @@ func (v *vcpu) runDPC(o *dpcObject) {
 	if !ix.enter() {
 		return // deregistered: a queued DPC is discarded, never run (R11)
 	}
+	p := v.p
 	rec := v.rec
-	start := Now()
+	start := p.clock.Now()
+	if p.obs != nil {
+		p.observe(v, Event{Kind: EventDPCStart, Time: start, Interrupt: ix, Message: o.msg, By: int(by), Requeued: requeued})
+	}
 	if !requeued {
 		if int(by) == v.id {
 			rec.record(HistISRToDPCSame, start-insertedAt)
@@ -288,7 +318,7 @@ func (v *vcpu) runDPC(o *dpcObject) {
 		Context:  ctx,
 		Message:  o.msg,
 		CPU:      v.id,
-		Throttle: ReceiveThrottle{MaxNBLs: v.p.cfg.MaxNBLs},
+		Throttle: ReceiveThrottle{MaxNBLs: p.cfg.MaxNBLs},
 		v:        v,
 		ix:       ix,
 	}
@@ -297,20 +327,24 @@ func (v *vcpu) runDPC(o *dpcObject) {
 	} else {
 		ix.chars.DPC(ix.ctx, call)
 	}
-	end := Now()
+	end := p.clock.Now()
 	d := end - start
 	rec.inc(CtrDPCs)
 	rec.record(HistDPCDuration, d)
 	rec.record(HistDPCBatchSize, int64(call.indicated))
 	rec.add(CtrIndicated, uint64(call.indicated))
-	if d > int64(v.p.cfg.Budget) {
+	if d > int64(p.cfg.Budget) {
 		rec.inc(CtrDPCsOverBudget)
 	}
+	more := call.Throttle.MorePending
+	if p.obs != nil {
+		p.observe(v, Event{Kind: EventDPCEnd, Time: end, Interrupt: ix, Message: o.msg, Indicated: call.indicated, More: more})
+	}
 	ms := &ix.msgs[o.msg]
-	if call.Throttle.MorePending {
+	if more {
 		rec.inc(CtrRequeues)
 		if call.enabled {
-			ix.p.violate(rec, ix, "R8: DPC for message %d on vCPU %d re-enabled interrupts and set MorePending", o.msg, v.id)
+			p.violate(v, ix, "R8", "DPC for message %d on vCPU %d re-enabled interrupts and set MorePending", o.msg, v.id)
 		}
 		if o.queued.CompareAndSwap(false, true) {
 			// Call it again later on the same CPU (R8), after what is queued already.
@@ -318,11 +352,14 @@ func (v *vcpu) runDPC(o *dpcObject) {
 			if !v.dpcq.Push(o) {
 				panic("core: DPC queue overflow despite capacity check")
 			}
+			if p.obs != nil {
+				p.observe(v, Event{Kind: EventDPCQueued, Time: end, Interrupt: ix, Message: o.msg, Target: v.id, By: v.id, Requeued: true})
+			}
 		} else if ms.outstanding.Add(-1) == 0 { // someone queued it again meanwhile
-			ix.drained(rec, o.msg, end)
+			ix.drained(v, o.msg, end)
 		}
 	} else if ms.outstanding.Add(-1) == 0 {
-		ix.drained(rec, o.msg, end)
+		ix.drained(v, o.msg, end)
 	}
 	call.Context, call.ix = nil, nil
 	ix.exit()

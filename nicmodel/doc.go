@@ -1,7 +1,10 @@
-// Package nicmodel is ndisbench's simulated network adapter, its open-loop load
-// generator, the reference miniport driver that handles its interrupts through package
-// core, a protocol stack that checks and times every packet, and Run, which runs one
-// scenario end to end and checks the invariants of DESIGN.md §5.
+// Package nicmodel is ndisbench's simulated network adapter: the device a miniport
+// drives. Its subpackages follow a packet: traffic (the open-loop generator and its
+// schedule, flows and sizes) → this package (the NIC: RX rings, buffers, cause register,
+// masks, moderation, RSS) → core (interrupts and DPCs on vCPUs) → driver (the seam a
+// miniport implements; driver/reference and driver/minimal implement it) → stack (checks
+// and times every packet) → results (files). scenario says what a run is; harness runs
+// one end to end and checks the invariants of DESIGN.md §5.
 //
 // How each NIC mechanism maps to real hardware:
 //
@@ -30,21 +33,6 @@
 //     verification vectors), and an indirection table (128 entries by default) from
 //     the hash's low bits to a queue. With RSSDriver the NIC has one queue and the
 //     miniport's DPC does the same lookup in software (R10).
-//
-// The open-loop generator (Schedule, Flows, Sizes) gives every packet an intended
-// arrival time from a seeded schedule (constant, Poisson, on/off bursts, ramps), a flow
-// (uniform or Zipf over distinct hashed 5-tuples) and a size (fixed or simple IMIX). It
-// writes each packet when its time comes; when it falls behind it does not slow the
-// schedule, and latency is measured from the intended time (no coordinated omission).
-//
-// The reference miniport (Miniport) registers one interrupt that supports MSI and
-// handles whatever is granted (R2): its line ISR reads the cause register and says "not
-// mine" when it is zero (R3); its ISRs mask the vector and queue DPCs on the CPUs that
-// own the queues with work, either through the ISR's target set or by the default DPC
-// calling QueueDPC (FanOut); its DPCs take descriptors in batches, indicate at most the
-// throttle limit and set MorePending when work remains (R8); the last DPC of a batch
-// unmasks (R9). The CheckingStack above it checks that each queue's packets arrive once
-// and in order, and records packet_latency and packet_service per vCPU.
 //
 // The package does not model transmit, link state, DMA or PCIe timing: only what the
 // receive interrupt path needs.

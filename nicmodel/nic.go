@@ -73,6 +73,9 @@ type Config struct {
 	ModerationPackets int
 	// MMIORead is the cost of reading the cause register, spent in ReadCause (busy-wait).
 	MMIORead time.Duration
+	// Clock is the time source whose Spin spends MMIORead; nil means core.Monotonic. The
+	// run gives the NIC its platform's clock.
+	Clock core.Clock
 	// WriteBack is how many descriptors a queue writes back (publishes to the driver) at
 	// once, like a descriptor write-back threshold (WTHRESH): Stage holds up to this many,
 	// Flush publishes what is held. 0 means DefaultWriteBack; 1 publishes every packet.
@@ -176,6 +179,9 @@ func New(cfg Config) (*NIC, error) {
 	}
 	if cfg.WriteBack == 0 {
 		cfg.WriteBack = DefaultWriteBack
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = core.Monotonic{}
 	}
 	if cfg.WriteBack < 1 || cfg.WriteBack > 1024 {
 		return nil, configErr("write_back", "must be 1..1024, got %d", cfg.WriteBack)
@@ -374,7 +380,7 @@ func (n *NIC) Poll(now int64) {
 // as it is (unmasking raises for what is pending) and drops any assertion, like the
 // INT_ASSERTED bit of a real cause register. Any goroutine.
 func (n *NIC) ReadCause() uint64 {
-	core.SpinFor(n.cfg.MMIORead)
+	n.cfg.Clock.Spin(n.cfg.MMIORead)
 	line := n.cfg.Mode == ModeLine
 	if n.vectors[0].masked.Load() {
 		if line {
@@ -414,6 +420,19 @@ func (n *NIC) Unmask(v int) {
 	vec.rearms.Add(1)
 	vec.raised.Add(1)
 	vec.irq.Raise()
+}
+
+// Kick raises every vector once, whatever its mask and moderation, and lowers it again:
+// a stray interrupt, which a run sends after the driver halted to check that none of its
+// handlers runs any more (R11). It counts in no statistic. Any goroutine, once the
+// producer has stopped.
+func (n *NIC) Kick() {
+	for i := range n.vectors {
+		if irq := n.vectors[i].irq; irq != nil {
+			irq.Raise()
+			irq.Lower()
+		}
+	}
 }
 
 // Masked reports whether vector v is masked.

@@ -15,10 +15,13 @@ import (
 	"math/bits"
 )
 
-// DefaultRSSKey is the 40-byte key of the Microsoft RSS specification's verification
-// suite (the key the published hash vectors use), 6d5a56da...01fa. Real NICs ship with
-// this key as their default more often than not.
-var DefaultRSSKey = [40]byte{
+// DefaultRSSKey returns the 40-byte key of the Microsoft RSS specification's
+// verification suite (the key the published hash vectors use), 6d5a56da...01fa. Real
+// NICs ship with this key as their default more often than not. The slice is the
+// caller's.
+func DefaultRSSKey() []byte { return append([]byte(nil), defaultRSSKey[:]...) }
+
+var defaultRSSKey = [40]byte{
 	0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2,
 	0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0,
 	0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4,

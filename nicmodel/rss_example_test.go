@@ -9,7 +9,7 @@ import (
 // The first row of the RSS specification's verification table: a TCP segment from
 // 66.9.149.187:2794 to 161.142.100.80:1766, hashed with the default key.
 func ExampleToeplitz_HashFlow() {
-	t, err := nicmodel.NewToeplitz(nicmodel.DefaultRSSKey[:])
+	t, err := nicmodel.NewToeplitz(nicmodel.DefaultRSSKey())
 	if err != nil {
 		panic(err)
 	}

@@ -63,7 +63,7 @@ var rssIPv6Vectors = []struct {
 }
 
 func TestToeplitzVerificationIPv4(t *testing.T) {
-	tz := mustToeplitz(t, DefaultRSSKey[:])
+	tz := mustToeplitz(t, DefaultRSSKey())
 	for _, v := range rssIPv4Vectors {
 		f := FlowTuple{
 			SrcIP: netip.MustParseAddr(v.src).As4(), DstIP: netip.MustParseAddr(v.dst).As4(),
@@ -79,7 +79,7 @@ func TestToeplitzVerificationIPv4(t *testing.T) {
 		if got := tz.Hash(in[:8]); got != v.addrs {
 			t.Errorf("%s -> %s: addresses-only hash = %#08x, want %#08x", v.src, v.dst, got, v.addrs)
 		}
-		if got := refToeplitz(DefaultRSSKey[:], in); got != v.withPort {
+		if got := refToeplitz(DefaultRSSKey(), in); got != v.withPort {
 			t.Errorf("%s:%d -> %s:%d: reference = %#08x, want %#08x (the test's reference is wrong)",
 				v.src, v.sport, v.dst, v.dport, got, v.withPort)
 		}
@@ -87,7 +87,7 @@ func TestToeplitzVerificationIPv4(t *testing.T) {
 }
 
 func TestToeplitzVerificationIPv6(t *testing.T) {
-	tz := mustToeplitz(t, DefaultRSSKey[:])
+	tz := mustToeplitz(t, DefaultRSSKey())
 	for _, v := range rssIPv6Vectors {
 		f := FlowTuple6{
 			SrcIP: netip.MustParseAddr(v.src).As16(), DstIP: netip.MustParseAddr(v.dst).As16(),
@@ -149,7 +149,7 @@ func TestNewToeplitzKeyLength(t *testing.T) {
 }
 
 func TestToeplitzKeyIsCopied(t *testing.T) {
-	key := append([]byte(nil), DefaultRSSKey[:]...)
+	key := append([]byte(nil), DefaultRSSKey()...)
 	tz := mustToeplitz(t, key)
 	key[0] ^= 0xff
 	if got := tz.HashFlow(FlowTuple{SrcIP: [4]byte{66, 9, 149, 187}, DstIP: [4]byte{161, 142, 100, 80}, SrcPort: 2794, DstPort: 1766}); got != 0x51ccc178 {
@@ -157,7 +157,7 @@ func TestToeplitzKeyIsCopied(t *testing.T) {
 	}
 	k := tz.Key()
 	k[1] ^= 0xff
-	if tz.Key()[1] != DefaultRSSKey[1] {
+	if tz.Key()[1] != DefaultRSSKey()[1] {
 		t.Error("Key() returned the Toeplitz's own slice")
 	}
 }
@@ -195,7 +195,7 @@ func TestToeplitzMatchesReference(t *testing.T) {
 }
 
 func FuzzToeplitz(f *testing.F) {
-	f.Add(DefaultRSSKey[:], FlowTuple{SrcIP: [4]byte{66, 9, 149, 187}, DstIP: [4]byte{161, 142, 100, 80}, SrcPort: 2794, DstPort: 1766}.HashInput(nil))
+	f.Add(DefaultRSSKey(), FlowTuple{SrcIP: [4]byte{66, 9, 149, 187}, DstIP: [4]byte{161, 142, 100, 80}, SrcPort: 2794, DstPort: 1766}.HashInput(nil))
 	f.Add(make([]byte, 52), []byte{0xff, 0xff, 0xff})
 	f.Add([]byte{1, 2, 3, 4, 5}, []byte{0x80})
 	f.Add([]byte{1, 2, 3}, []byte{})
@@ -282,7 +282,7 @@ func TestIndirectionErrors(t *testing.T) {
 }
 
 func TestRSSDoesNotAllocate(t *testing.T) {
-	tz := mustToeplitz(t, DefaultRSSKey[:])
+	tz := mustToeplitz(t, DefaultRSSKey())
 	x, _ := NewIndirection(128, 4)
 	f := FlowTuple{SrcIP: [4]byte{66, 9, 149, 187}, DstIP: [4]byte{161, 142, 100, 80}, SrcPort: 2794, DstPort: 1766}
 	f6 := FlowTuple6{SrcPort: 1, DstPort: 2}
@@ -302,7 +302,7 @@ func TestRSSDoesNotAllocate(t *testing.T) {
 }
 
 func BenchmarkToeplitz(b *testing.B) {
-	tz := mustToeplitz(b, DefaultRSSKey[:])
+	tz := mustToeplitz(b, DefaultRSSKey())
 	f := FlowTuple{SrcIP: [4]byte{66, 9, 149, 187}, DstIP: [4]byte{161, 142, 100, 80}, SrcPort: 2794, DstPort: 1766}
 	f6 := FlowTuple6{SrcIP: [16]byte{0x3f, 0xfe, 0x25, 0x01}, DstIP: [16]byte{0xff, 0x02, 15: 1}, SrcPort: 2794, DstPort: 1766}
 	var sink uint32
@@ -330,7 +330,7 @@ func BenchmarkToeplitz(b *testing.B) {
 		b.ReportAllocs()
 		in := f.HashInput(nil)
 		for b.Loop() {
-			sink ^= refToeplitz(DefaultRSSKey[:], in)
+			sink ^= refToeplitz(DefaultRSSKey(), in)
 			in[10]++
 		}
 		report(b)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 // BenchPkg is the "pkg:" configuration line of bench.txt.
@@ -14,7 +16,7 @@ const BenchPkg = "github.com/ndisbench/ndisbench"
 // BenchMetric is one value/unit pair of a benchmark line.
 type BenchMetric struct {
 	Value  float64
-	Unit   string // e.g. "pkts/s", "p99-isr-to-dpc-ns", "drops"
+	Unit   string // e.g. "achieved-pps", "p99-isr-to-dpc-ns", "dropped"
 	Better string // "higher", "lower", or "" when neither is better
 }
 
@@ -30,26 +32,54 @@ var benchPercentiles = []struct {
 	{"max", func(h Histogram) int64 { return h.Max }},
 }
 
-// benchCounters are the counters each benchmark line carries, with their units. All are
-// better lower.
-var benchCounters = []struct{ key, unit string }{
-	{CounterDropped, "drops"},
-	{CounterViolations, "violations"},
-	{CounterBatchesOverBudget, "batches-over-budget"},
-	{CounterUnclaimed, "unclaimed"},
+// benchRates are the rates each benchmark line carries, first.
+var benchRates = []struct {
+	m   metric.Metric
+	get func(Rates) float64
+}{
+	{mustMetric(metric.AchievedPPS), func(r Rates) float64 { return r.AchievedPPS }},
+	{mustMetric(metric.DropPct), func(r Rates) float64 { return r.DropPct }},
 }
 
-// BenchMetrics returns the values WriteBench writes for run, in order: achieved rate
-// ("pkts/s", higher is better); the counters dropped ("drops"), violations,
-// batches_over_budget and unclaimed, those the run has (lower is better); then, for each
-// histogram with values in name order, its p50, p99, p99.9 and max as units
-// "<figure>-<name>-<unit>" with '_' turned into '-' (e.g. "p99-isr-to-dpc-ns"; lower is
-// better for durations, neither for other units).
+// benchCounters are the counters a benchmark line may carry, in registry order: those
+// with a better direction. Volumes (generated, dpcs, ...) say how much work a run did,
+// not how well it did it; result.json has them.
+var benchCounters = func() []metric.Metric {
+	var out []metric.Metric
+	for _, m := range metric.OfKind(metric.Counter) {
+		if m.Better != metric.Neither {
+			out = append(out, m)
+		}
+	}
+	return out
+}()
+
+// mustMetric returns the registry's metric called name; the names are package metric's
+// constants, so a miss is a programming error.
+func mustMetric(name string) metric.Metric {
+	m, ok := metric.Lookup(name)
+	if !ok {
+		panic("results: metric " + name + " is not in the registry")
+	}
+	return m
+}
+
+// BenchMetrics returns the values WriteBench writes for run, in order, with units and
+// better directions from package metric: the rates achieved_pps ("achieved-pps", higher
+// is better) and drop_pct ("drop-pct", lower); every counter the run has that has a
+// better direction, in registry order, under its metric.Metric.BenchUnit (e.g. "dropped",
+// "batches-over-budget"); then, for each histogram with values in name order, its p50,
+// p99, p99.9 and max as units "<figure>-<name>-<unit>" with '_' turned into '-' (e.g.
+// "p99-isr-to-dpc-ns"), better as the registry says (for a name it does not know: lower
+// for durations, neither for other units).
 func BenchMetrics(run *Run) []BenchMetric {
-	m := []BenchMetric{{Value: run.Rates.AchievedPPS, Unit: "pkts/s", Better: "higher"}}
+	m := make([]BenchMetric, 0, len(benchRates)+len(benchCounters)+len(benchPercentiles)*len(run.Histograms))
+	for _, r := range benchRates {
+		m = append(m, BenchMetric{Value: r.get(run.Rates), Unit: r.m.BenchUnit(), Better: r.m.Better.String()})
+	}
 	for _, c := range benchCounters {
-		if v, ok := run.Counters[c.key]; ok {
-			m = append(m, BenchMetric{Value: float64(v), Unit: c.unit, Better: "lower"})
+		if v, ok := run.Counters[c.Name]; ok {
+			m = append(m, BenchMetric{Value: float64(v), Unit: c.BenchUnit(), Better: c.Better.String()})
 		}
 	}
 	for _, name := range sortedKeys(run.Histograms) {
@@ -57,16 +87,26 @@ func BenchMetrics(run *Run) []BenchMetric {
 		if h.Count == 0 {
 			continue
 		}
-		better := ""
-		if h.Unit == UnitNanoseconds {
-			better = "lower"
-		}
+		better := histogramBetter(name, h.Unit)
 		base := strings.ReplaceAll(name, "_", "-") + "-" + benchField(h.Unit)
 		for _, p := range benchPercentiles {
 			m = append(m, BenchMetric{Value: float64(p.get(h)), Unit: p.prefix + "-" + base, Better: better})
 		}
 	}
 	return m
+}
+
+// histogramBetter returns the better direction of the histogram called name, as
+// BenchMetric.Better spells it: the registry's, or for a histogram it does not know,
+// "lower" when the values are durations and "" otherwise.
+func histogramBetter(name, unit string) string {
+	if m, ok := metric.Lookup(name); ok && m.Kind == metric.Histogram {
+		return m.Better.String()
+	}
+	if unit == metric.Nanoseconds {
+		return metric.Lower.String()
+	}
+	return ""
 }
 
 // BenchName returns run's benchmark name, without the "Benchmark" prefix:

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 // These measure the off-hot-path costs of writing and reading a result set; none of this
@@ -15,7 +17,7 @@ func BenchmarkSummarize(b *testing.B) {
 	h := latencyHistogram(b, 1, 100000, 900)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Summarize(h, UnitNanoseconds); err != nil {
+		if _, err := Summarize(h, metric.Nanoseconds); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -4,10 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 func TestWriteBenchGolden(t *testing.T) {
@@ -36,10 +41,14 @@ func TestWriteBenchGolden(t *testing.T) {
 		if want := "Ndis/scenario=msi-vs-line/run=" + run.Name + "-2"; r.name != want || r.iters != 1 {
 			t.Errorf("line %d: name %q iters %d, want %q 1", i, r.name, r.iters, want)
 		}
-		if r.values["pkts/s"] != run.Rates.AchievedPPS || r.values["drops"] != float64(run.Counters[CounterDropped]) {
-			t.Errorf("line %d: pkts/s %v drops %v, want %v %v", i, r.values["pkts/s"], r.values["drops"], run.Rates.AchievedPPS, run.Counters[CounterDropped])
+		if r.values["achieved-pps"] != run.Rates.AchievedPPS || r.values["drop-pct"] != run.Rates.DropPct || r.values["dropped"] != float64(run.Counters[metric.Dropped]) {
+			t.Errorf("line %d: achieved-pps %v drop-pct %v dropped %v, want %v %v %v", i, r.values["achieved-pps"], r.values["drop-pct"], r.values["dropped"],
+				run.Rates.AchievedPPS, run.Rates.DropPct, run.Counters[metric.Dropped])
 		}
-		if h := run.Histograms[HistISRToDPC]; r.values["p99-isr-to-dpc-ns"] != float64(h.P99) || r.values["max-isr-to-dpc-ns"] != float64(h.Max) {
+		if _, ok := r.values["dpcs"]; ok {
+			t.Errorf("line %d: a counter with no better direction (dpcs) is on the line", i)
+		}
+		if h := run.Histograms[metric.ISRToDPC]; r.values["p99-isr-to-dpc-ns"] != float64(h.P99) || r.values["max-isr-to-dpc-ns"] != float64(h.Max) {
 			t.Errorf("line %d: p99-isr-to-dpc-ns %v, want %d", i, r.values["p99-isr-to-dpc-ns"], h.P99)
 		}
 		if _, ok := r.values["p50-irq-delivery-ns"]; ok {
@@ -51,9 +60,67 @@ func TestWriteBenchGolden(t *testing.T) {
 			}
 		}
 	}
-	for unit, better := range map[string]string{"pkts/s": "higher", "drops": "lower", "p99-isr-to-dpc-ns": "lower", "p50-dpc-batch-size-nbls": ""} {
+	for unit, better := range map[string]string{"achieved-pps": "higher", "drop-pct": "lower", "dropped": "lower", "p99-isr-to-dpc-ns": "lower", "p50-dpc-batch-size-nbls": ""} {
 		if got, ok := f.units[unit]; !ok || got["better"] != better || got["assume"] != "nothing" {
 			t.Errorf("Unit %s: %v, want assume=nothing better=%q", unit, got, better)
+		}
+	}
+}
+
+func TestBenchMetricsFollowRegistry(t *testing.T) {
+	run := &Run{
+		Counters: map[string]uint64{
+			metric.Violations: 1, metric.Dropped: 2, metric.DPCs: 3, metric.Mallocs: 4, "not_in_registry": 5,
+		},
+		Rates: Rates{AchievedPPS: 6, DropPct: 7},
+		Histograms: map[string]Histogram{
+			metric.DPCBatchSize: mustSummarize(t, batchHistogram(t, 1, 10), metric.NBLs),
+			metric.ISRToDPC:     mustSummarize(t, latencyHistogram(t, 1, 10, 900), metric.Nanoseconds),
+			"custom_wait":       mustSummarize(t, latencyHistogram(t, 2, 10, 900), metric.Nanoseconds),
+			"custom_size":       mustSummarize(t, batchHistogram(t, 2, 10), "things"),
+			metric.IRQDelivery:  mustSummarize(t, hdrhistogram.New(1, 10e9, 3), metric.Nanoseconds), // empty
+		},
+	}
+	var units []string
+	better := map[string]string{}
+	for _, m := range BenchMetrics(run) {
+		units = append(units, m.Unit)
+		better[m.Unit] = m.Better
+	}
+	want := []string{
+		// Rates first, then the counters with a direction in registry order (dropped before
+		// violations before mallocs); dpcs and counters the registry does not know are left out.
+		"achieved-pps", "drop-pct", "dropped", "violations", "mallocs",
+		// Histograms with values, in name order.
+		"p50-custom-size-things", "p99-custom-size-things", "p99.9-custom-size-things", "max-custom-size-things",
+		"p50-custom-wait-ns", "p99-custom-wait-ns", "p99.9-custom-wait-ns", "max-custom-wait-ns",
+		"p50-dpc-batch-size-nbls", "p99-dpc-batch-size-nbls", "p99.9-dpc-batch-size-nbls", "max-dpc-batch-size-nbls",
+		"p50-isr-to-dpc-ns", "p99-isr-to-dpc-ns", "p99.9-isr-to-dpc-ns", "max-isr-to-dpc-ns",
+	}
+	if !slices.Equal(units, want) {
+		t.Fatalf("units\n%q\nwant\n%q", units, want)
+	}
+	tests := []struct {
+		unit, better string
+	}{
+		{"achieved-pps", "higher"},      // the registry's direction for achieved_pps
+		{"drop-pct", "lower"},           // and for drop_pct
+		{"mallocs", "lower"},            // a counter: its registry direction
+		{"p99-dpc-batch-size-nbls", ""}, // a registered histogram with no direction
+		{"p99-isr-to-dpc-ns", "lower"},  // a registered duration
+		{"max-custom-wait-ns", "lower"}, // an unregistered histogram in ns: lower
+		{"max-custom-size-things", ""},  // an unregistered histogram in another unit: neither
+	}
+	for _, tt := range tests {
+		if better[tt.unit] != tt.better {
+			t.Errorf("%s: better %q, want %q", tt.unit, better[tt.unit], tt.better)
+		}
+	}
+	// Units and directions come from the registry.
+	for _, name := range []string{metric.AchievedPPS, metric.DropPct, metric.Dropped, metric.Violations, metric.Mallocs} {
+		m, _ := metric.Lookup(name)
+		if better[m.BenchUnit()] != m.Better.String() {
+			t.Errorf("%s: unit %q better %q, registry says %q", name, m.BenchUnit(), better[m.BenchUnit()], m.Better)
 		}
 	}
 }
@@ -149,7 +216,7 @@ func ExampleWriteBench() {
 	res := New("msi-vs-line", Environment{GOOS: "linux", GOARCH: "amd64", GOMAXPROCS: 4})
 	res.Runs = []Run{{
 		Name:     "msix",
-		Counters: map[string]uint64{CounterDropped: 0},
+		Counters: map[string]uint64{metric.Dropped: 0, metric.DPCs: 120000},
 		Rates:    Rates{AchievedPPS: 14880000},
 	}}
 	var out strings.Builder
@@ -161,7 +228,8 @@ func ExampleWriteBench() {
 	// goos: linux
 	// goarch: amd64
 	// pkg: github.com/ndisbench/ndisbench
-	// Unit pkts/s assume=nothing better=higher
-	// Unit drops assume=nothing better=lower
-	// BenchmarkNdis/scenario=msi-vs-line/run=msix-4 1 14880000 pkts/s 0 drops
+	// Unit achieved-pps assume=nothing better=higher
+	// Unit drop-pct assume=nothing better=lower
+	// Unit dropped assume=nothing better=lower
+	// BenchmarkNdis/scenario=msi-vs-line/run=msix-4 1 14880000 achieved-pps 0 drop-pct 0 dropped
 }

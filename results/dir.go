@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 // ErrExists reports an output directory that already holds files WriteDir may not replace.
@@ -306,7 +308,7 @@ func writeSet(dir string, out *Output) error {
 				return err
 			}
 			for name, hs := range run.Histograms {
-				if hs.Unit != UnitNanoseconds {
+				if hs.Unit != metric.Nanoseconds {
 					if err := lw.SetMaxValueRatio(name, 1); err != nil {
 						return err
 					}

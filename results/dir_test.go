@@ -14,6 +14,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 func dirNames(t *testing.T, dir string) []string {
@@ -47,7 +49,7 @@ func TestWriteDir(t *testing.T) {
 	want := []string{"bench.txt", "result.json"}
 	for _, stem := range []string{"msix", "line.r0", "line.r1"} {
 		want = append(want, stem+".hlog")
-		for _, h := range []string{HistDPCBatchSize, HistIRQDelivery, HistISRToDPC, HistPacketLatency} {
+		for _, h := range []string{metric.DPCBatchSize, metric.IRQDelivery, metric.ISRToDPC, metric.PacketLatency} {
 			want = append(want, stem+"."+h+".hgrm")
 		}
 	}
@@ -68,7 +70,7 @@ func TestWriteDir(t *testing.T) {
 		t.Error("result.json differs from the result written")
 	}
 	// Each .hgrm is WriteHGRM of the decoded histogram, scaled for its unit.
-	for _, hname := range []string{HistISRToDPC, HistDPCBatchSize} {
+	for _, hname := range []string{metric.ISRToDPC, metric.DPCBatchSize} {
 		hs := out.Result.Runs[1].Histograms[hname]
 		h, err := hs.Decode()
 		if err != nil {
@@ -95,7 +97,7 @@ func TestWriteDir(t *testing.T) {
 		if iv.Start != set.Start || !iv.Histogram.Equals(set.Histograms[iv.Tag]) {
 			t.Errorf("interval %d (%s) differs", n, iv.Tag)
 		}
-		if iv.Tag == HistDPCBatchSize && iv.Max != float64(set.Histograms[iv.Tag].Max()) {
+		if iv.Tag == metric.DPCBatchSize && iv.Max != float64(set.Histograms[iv.Tag].Max()) {
 			t.Errorf("batch size max column %v, want the count %d unscaled", iv.Max, set.Histograms[iv.Tag].Max())
 		}
 	}
@@ -309,7 +311,7 @@ func ExampleWriteDir() {
 	for v := int64(500); v < 1500; v++ {
 		h.RecordValue(v)
 	}
-	s, err := Summarize(h, UnitNanoseconds)
+	s, err := Summarize(h, metric.Nanoseconds)
 	if err != nil {
 		panic(err)
 	}
@@ -318,7 +320,7 @@ func ExampleWriteDir() {
 	res.Started, res.Finished = start, start.Add(time.Second)
 	res.Runs = []Run{{
 		Name: "msix", Started: start, DurationNs: int64(time.Second),
-		Histograms: map[string]Histogram{HistISRToDPC: s},
+		Histograms: map[string]Histogram{metric.ISRToDPC: s},
 	}}
 	dir, err := os.MkdirTemp("", "example")
 	if err != nil {
@@ -326,7 +328,7 @@ func ExampleWriteDir() {
 	}
 	defer os.RemoveAll(dir)
 	out := &Output{Result: res, Intervals: [][]IntervalSet{{
-		{Start: 0, Length: time.Second, Histograms: map[string]*hdrhistogram.Histogram{HistISRToDPC: h}},
+		{Start: 0, Length: time.Second, Histograms: map[string]*hdrhistogram.Histogram{metric.ISRToDPC: h}},
 	}}}
 	if err := WriteDir(filepath.Join(dir, "out"), out); err != nil {
 		panic(err)
@@ -335,7 +337,7 @@ func ExampleWriteDir() {
 	if err != nil {
 		panic(err)
 	}
-	p := back.Runs[0].Histograms[HistISRToDPC]
+	p := back.Runs[0].Histograms[metric.ISRToDPC]
 	fmt.Println(dirNamesOf(filepath.Join(dir, "out")))
 	fmt.Println(p.Count, p.P50, p.P99, p.Max)
 	// Output:

@@ -23,6 +23,9 @@
 // IntervalLogReader is shaped like bufio.Scanner and reports errors as *ParseError values
 // carrying the file and line.
 //
+// The names, units and better directions of the counters, histograms and rates it writes
+// come from package results/metric, the registry of ndisbench's metrics.
+//
 // The package does not record anything: histograms are recorded per vCPU and merged by
 // their owners (core, nicmodel) and handed to Summarize after the run. It does not compare
 // results or draw plots either; those commands read what this package writes.

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 // TestResultJSONGolden pins result.json's layout (field names, order, nesting). The
@@ -30,7 +32,7 @@ func ExampleSummarize() {
 	for v := int64(1); v <= 1000; v++ {
 		h.RecordValue(v)
 	}
-	s, err := Summarize(h, UnitNanoseconds)
+	s, err := Summarize(h, metric.Nanoseconds)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -55,7 +57,7 @@ func ExampleWriteHGRM() {
 	h := hdrhistogram.New(1, 10e9, 3)
 	h.RecordValues(1500, 3) // 1.5 µs
 	h.RecordValue(250000)   // 250 µs
-	if err := WriteHGRM(os.Stdout, h, HGRMScale(UnitNanoseconds)); err != nil {
+	if err := WriteHGRM(os.Stdout, h, HGRMScale(metric.Nanoseconds)); err != nil {
 		fmt.Println(err)
 	}
 	// Output:
@@ -88,7 +90,7 @@ func ExampleIntervalLogReader() {
 		h.RecordValues(int64(1000*(sec+1)), 10)
 		lw.WriteSet(IntervalSet{
 			Start: time.Duration(sec) * time.Second, Length: time.Second,
-			Histograms: map[string]*hdrhistogram.Histogram{HistISRToDPC: h},
+			Histograms: map[string]*hdrhistogram.Histogram{metric.ISRToDPC: h},
 		})
 	}
 	lw.Flush()

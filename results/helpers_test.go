@@ -11,9 +11,11 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/ and SCHEMA.md's generated tables")
 
 // latencyHistogram returns a histogram with ndisbench's latency range holding n values
 // drawn, with a fixed seed, from a log-normal distribution around median ns, with a tail
@@ -58,7 +60,8 @@ func mustSummarize(t testing.TB, h *hdrhistogram.Histogram, unit string) Histogr
 
 var testStart = time.Date(2025, 3, 14, 15, 9, 26, 535000000, time.UTC)
 
-// sampleResult returns a valid result of two runs, the second with two repetitions.
+// sampleResult returns a valid result of two runs, the second with two repetitions, with
+// every field of the current schema version set.
 func sampleResult(t testing.TB) *Result {
 	t.Helper()
 	res := New("msi-vs-line", Environment{
@@ -73,25 +76,32 @@ func sampleResult(t testing.TB) *Result {
 		rep  int
 		seed uint64
 	}{{"msix", 0, 1}, {"line", 0, 2}, {"line", 1, 3}} {
-		cfg, err := json.Marshal(map[string]any{"interrupts": rc.name, "throttle": 32, "rate_pps": 1e6})
+		cfg, err := json.Marshal(map[string]any{"mode": rc.name, "throttle": 32, "rate_pps": 1e6})
 		if err != nil {
 			t.Fatal(err)
 		}
+		dropped := 1000 + 10*rc.seed
 		run := Run{
 			Name: rc.name, Repetition: rc.rep, Config: cfg,
+			Platform: &Platform{
+				VCPUs: 1, CPUs: "1", Pinned: true, GOMAXPROCS: 2, Idle: "spin-park", GeneratorCPU: 0,
+			},
 			Started:    testStart.Add(time.Duration(i) * 2 * time.Second),
 			DurationNs: int64(2 * time.Second),
 			Counters: map[string]uint64{
-				CounterOffered: 2000000, CounterGenerated: 2000000, CounterIndicated: 1999000 - 10*rc.seed,
-				CounterDropped: 1000 + 10*rc.seed, CounterInterrupts: 50000, CounterDPCs: 60000,
-				CounterBatchesOverBudget: rc.seed, CounterViolations: 0,
+				metric.Generated: 2100000, metric.MeasuredGenerated: 2000000, metric.Indicated: 2100000 - dropped,
+				metric.Dropped: dropped, metric.MeasuredDropped: dropped, metric.Interrupts: 50000, metric.DPCs: 60000,
+				metric.BatchesOverBudget: rc.seed, metric.Violations: 0,
 			},
-			Rates: Rates{OfferedPPS: 1e6, GeneratedPPS: 1e6, AchievedPPS: 999500 - 5*float64(rc.seed), BehindMaxNs: 12345},
+			Rates: Rates{
+				OfferedPPS: 1e6, GeneratedPPS: 1e6, AchievedPPS: 1e6 - float64(dropped)/2,
+				DropPct: 100 * float64(dropped) / 2e6, BehindMaxNs: 12345,
+			},
 			Histograms: map[string]Histogram{
-				HistISRToDPC:      mustSummarize(t, latencyHistogram(t, rc.seed, 5000, 900), UnitNanoseconds),
-				HistDPCBatchSize:  mustSummarize(t, batchHistogram(t, rc.seed, 3000), UnitNBLs),
-				HistPacketLatency: mustSummarize(t, latencyHistogram(t, rc.seed+100, 5000, 15000), UnitNanoseconds),
-				HistIRQDelivery:   mustSummarize(t, hdrhistogram.New(1, 10e9, 3), UnitNanoseconds), // nothing recorded
+				metric.ISRToDPC:      mustSummarize(t, latencyHistogram(t, rc.seed, 5000, 900), metric.Nanoseconds),
+				metric.DPCBatchSize:  mustSummarize(t, batchHistogram(t, rc.seed, 3000), metric.NBLs),
+				metric.PacketLatency: mustSummarize(t, latencyHistogram(t, rc.seed+100, 5000, 15000), metric.Nanoseconds),
+				metric.IRQDelivery:   mustSummarize(t, hdrhistogram.New(1, 10e9, 3), metric.Nanoseconds), // nothing recorded
 			},
 		}
 		res.Runs = append(res.Runs, run)

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 // HGRMTicksPerHalfDistance is the number of percentile lines WriteHGRM writes in each
@@ -20,7 +22,7 @@ const HGRMTicksPerHalfDistance = 5
 // nanoseconds, so that the spectrum is in microseconds as HdrHistogram's plotter expects
 // by convention, and 1 for every other unit (counts are written as they are).
 func HGRMScale(unit string) float64 {
-	if unit == UnitNanoseconds {
+	if unit == metric.Nanoseconds {
 		return 1000
 	}
 	return 1

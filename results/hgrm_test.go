@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 func TestWriteHGRMGolden(t *testing.T) {
@@ -19,9 +21,9 @@ func TestWriteHGRMGolden(t *testing.T) {
 		scale float64
 	}{
 		// ISR→DPC latencies in ns, written in µs as the plotter expects.
-		{"latency_us", func(t *testing.T) *hdrhistogram.Histogram { return latencyHistogram(t, 1, 10000, 900) }, HGRMScale(UnitNanoseconds)},
+		{"latency_us", func(t *testing.T) *hdrhistogram.Histogram { return latencyHistogram(t, 1, 10000, 900) }, HGRMScale(metric.Nanoseconds)},
 		// DPC batch sizes, a count, written as they are.
-		{"batch_size", func(t *testing.T) *hdrhistogram.Histogram { return batchHistogram(t, 2, 2000) }, HGRMScale(UnitNBLs)},
+		{"batch_size", func(t *testing.T) *hdrhistogram.Histogram { return batchHistogram(t, 2, 2000) }, HGRMScale(metric.NBLs)},
 		// Nothing recorded: header and footer only.
 		{"empty", func(t *testing.T) *hdrhistogram.Histogram { return hdrhistogram.New(1, 10e9, 3) }, 1000},
 		// One value: the 0% and the 100% lines.

@@ -141,7 +141,7 @@ func (lw *IntervalLogWriter) checkLine(tag string, start, length time.Duration) 
 	if lw.err != nil {
 		return lw.err
 	}
-	if err := checkName("tag", tag); err != nil {
+	if err := CheckName("tag", tag); err != nil {
 		return fmt.Errorf("results: interval log: %w", err)
 	}
 	if start < 0 || length < 0 {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 // sampleIntervals returns n one-second interval sets of two histograms each.
@@ -22,8 +24,8 @@ func sampleIntervals(t testing.TB, n int) []IntervalSet {
 			Start:  time.Duration(i) * time.Second,
 			Length: time.Second,
 			Histograms: map[string]*hdrhistogram.Histogram{
-				HistISRToDPC:     latencyHistogram(t, uint64(i+1), 500, 800),
-				HistDPCBatchSize: batchHistogram(t, uint64(i+1), 200),
+				metric.ISRToDPC:     latencyHistogram(t, uint64(i+1), 500, 800),
+				metric.DPCBatchSize: batchHistogram(t, uint64(i+1), 200),
 			},
 		})
 	}
@@ -37,7 +39,7 @@ func writeLog(t testing.TB, start time.Time, sets []IntervalSet) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := lw.SetMaxValueRatio(HistDPCBatchSize, 1); err != nil {
+	if err := lw.SetMaxValueRatio(metric.DPCBatchSize, 1); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range sets {
@@ -54,7 +56,7 @@ func writeLog(t testing.TB, start time.Time, sets []IntervalSet) []byte {
 func TestIntervalLogRoundTrip(t *testing.T) {
 	sets := sampleIntervals(t, 4)
 	sets = append(sets, IntervalSet{Start: 4*time.Second + 250*time.Millisecond, Length: 750 * time.Millisecond,
-		Histograms: map[string]*hdrhistogram.Histogram{HistISRToDPC: hdrhistogram.New(1, 10e9, 3)}}) // a short, empty last interval
+		Histograms: map[string]*hdrhistogram.Histogram{metric.ISRToDPC: hdrhistogram.New(1, 10e9, 3)}}) // a short, empty last interval
 	data := writeLog(t, testStart, sets)
 
 	lr := NewIntervalLogReader(bytes.NewReader(data), "test.hlog")
@@ -86,7 +88,7 @@ func TestIntervalLogRoundTrip(t *testing.T) {
 		wantMax := 0.0
 		if w.Histogram.TotalCount() > 0 {
 			wantMax = float64(w.Histogram.Max())
-			if w.Tag == HistISRToDPC {
+			if w.Tag == metric.ISRToDPC {
 				wantMax /= DefaultMaxValueRatio
 			}
 		}
@@ -321,7 +323,7 @@ func FuzzReadIntervalLog(f *testing.F) {
 		}
 		var written []Interval
 		for _, iv := range ivs {
-			if checkName("tag", iv.Tag) != nil || iv.Start > 1e6*time.Second || iv.Length > 1e6*time.Second {
+			if CheckName("tag", iv.Tag) != nil || iv.Start > 1e6*time.Second || iv.Length > 1e6*time.Second {
 				continue
 			}
 			iv.Start = iv.Start.Round(time.Millisecond)

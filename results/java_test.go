@@ -11,6 +11,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 // The files in testdata/java were made by HdrHistogram's Java implementation (2.1.11):
@@ -97,12 +99,12 @@ func TestIntervalLogJava(t *testing.T) {
 	var want []Interval
 	for i := range 3 {
 		set := IntervalSet{Start: time.Duration(i) * time.Second, Length: time.Second, Histograms: map[string]*hdrhistogram.Histogram{
-			HistISRToDPC: javaHistogram(t, "latency"+strconv.Itoa(i+1)+".s1000"), HistDPCBatchSize: javaHistogram(t, "batch.s1"),
+			metric.ISRToDPC: javaHistogram(t, "latency"+strconv.Itoa(i+1)+".s1000"), metric.DPCBatchSize: javaHistogram(t, "batch.s1"),
 		}}
 		sets = append(sets, set)
 		want = append(want,
-			Interval{Tag: HistISRToDPC, Start: set.Start, Length: set.Length, Histogram: set.Histograms[HistISRToDPC]},
-			Interval{Tag: HistDPCBatchSize, Start: set.Start, Length: set.Length, Histogram: set.Histograms[HistDPCBatchSize]})
+			Interval{Tag: metric.ISRToDPC, Start: set.Start, Length: set.Length, Histogram: set.Histograms[metric.ISRToDPC]},
+			Interval{Tag: metric.DPCBatchSize, Start: set.Start, Length: set.Length, Histogram: set.Histograms[metric.DPCBatchSize]})
 	}
 	want = append(want, Interval{Start: 3 * time.Second, Length: 500 * time.Millisecond, Histogram: javaHistogram(t, "single.s1000")})
 	if len(got) != len(want) {
@@ -123,8 +125,8 @@ func TestIntervalLogJava(t *testing.T) {
 	}
 	for _, s := range sets {
 		// Java wrote isr_to_dpc first; WriteSet writes in tag order, so write by hand.
-		lw.Write(Interval{Tag: HistISRToDPC, Start: s.Start, Length: s.Length, Histogram: s.Histograms[HistISRToDPC]})
-		lw.Write(Interval{Tag: HistDPCBatchSize, Start: s.Start, Length: s.Length, Histogram: s.Histograms[HistDPCBatchSize]})
+		lw.Write(Interval{Tag: metric.ISRToDPC, Start: s.Start, Length: s.Length, Histogram: s.Histograms[metric.ISRToDPC]})
+		lw.Write(Interval{Tag: metric.DPCBatchSize, Start: s.Start, Length: s.Length, Histogram: s.Histograms[metric.DPCBatchSize]})
 	}
 	if err := lw.Flush(); err != nil {
 		t.Fatal(err)

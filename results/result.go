@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +20,7 @@ const SchemaName = "ndisbench/result"
 // SchemaVersion is the version of the result.json schema this package writes, as
 // "major.minor". Readers accept major version 1 with any minor version: a minor version
 // only adds optional fields, a new major version changes or removes fields.
-const SchemaVersion = "1.0"
+const SchemaVersion = "1.1"
 
 // ToolName is the value of result.json's "tool" field in files ndisbench writes.
 const ToolName = "ndisbench"
@@ -29,7 +28,7 @@ const ToolName = "ndisbench"
 // schemaMajor and schemaMinor are SchemaVersion's parts.
 const (
 	schemaMajor = 1
-	schemaMinor = 0
+	schemaMinor = 1
 )
 
 // MaxResultSize is the largest result.json, in bytes, that Read accepts.
@@ -82,30 +81,49 @@ type Environment struct {
 
 // Run is one run of a scenario (one configuration, one repetition).
 type Run struct {
-	Name        string               `json:"name"`        // e.g. "msix", "line", "throttle=32"
-	Repetition  int                  `json:"repetition"`  // 0-based repetition of Name
-	Config      json.RawMessage      `json:"config"`      // the resolved scenario config, as the caller marshals it
-	Started     time.Time            `json:"started"`     // wall-clock time measurement started (after warm-up)
-	DurationNs  int64                `json:"duration_ns"` // measured time, warm-up excluded, ns
-	Interrupted bool                 `json:"interrupted"` // the run was stopped before its planned end
-	Counters    map[string]uint64    `json:"counters"`    // keyed by the Counter* names, and others
+	Name        string               `json:"name"`               // e.g. "msix", "line", "throttle=32"
+	Repetition  int                  `json:"repetition"`         // 0-based repetition of Name
+	Config      json.RawMessage      `json:"config"`             // the resolved scenario: an object of scenario-file keys
+	Platform    *Platform            `json:"platform,omitempty"` // how it ran; nil when not recorded (1.0)
+	Started     time.Time            `json:"started"`            // wall-clock time measurement started (after warm-up)
+	DurationNs  int64                `json:"duration_ns"`        // measured time, warm-up excluded, ns
+	Interrupted bool                 `json:"interrupted"`        // the run was stopped before its planned end
+	Counters    map[string]uint64    `json:"counters"`           // keyed by package metric's counter names, and others
 	Rates       Rates                `json:"rates"`
-	Histograms  map[string]Histogram `json:"histograms"` // keyed by the Hist* names (DESIGN.md §3)
+	Histograms  map[string]Histogram `json:"histograms"` // keyed by package metric's histogram names, and others
 }
 
-// Rates are a run's packet rates and how far its open-loop generator fell behind.
+// Platform is how a run's platform ran: which CPUs its vCPUs had and whether they were
+// pinned there. It describes the execution, not the scenario (Run.Config): the same
+// scenario replayed elsewhere may run on other CPUs.
+type Platform struct {
+	VCPUs      int    `json:"vcpus"`               // number of vCPUs
+	CPUs       string `json:"cpus"`                // real CPUs the vCPUs were assigned, as a CPU list ("0-3,6")
+	Pinned     bool   `json:"pinned"`              // every vCPU was pinned to its CPU
+	PinError   string `json:"pin_error,omitempty"` // why pinning failed, when it did
+	GOMAXPROCS int    `json:"gomaxprocs"`          // GOMAXPROCS when the vCPUs started
+	Idle       string `json:"idle"`                // the vCPUs' idle strategy, e.g. "spin-park"
+	// Oversubscribed is true when the vCPUs shared real CPUs, or a spinning vCPU had no P of
+	// its own: the figures are then correct but not those of dedicated CPUs.
+	Oversubscribed bool `json:"oversubscribed"`
+	GeneratorCPU   int  `json:"generator_cpu"` // CPU the generator was pinned to; -1 when it was not pinned
+}
+
+// Rates are a run's packet rates and how far its open-loop generator fell behind, over
+// the measured window. Package metric describes each (metric.OfKind(metric.Rate)).
 type Rates struct {
-	OfferedPPS   float64 `json:"offered_pps"`   // packets per second the schedule asked for
-	GeneratedPPS float64 `json:"generated_pps"` // packets per second written to the RX rings or dropped there
-	AchievedPPS  float64 `json:"achieved_pps"`  // packets per second indicated up the stack
-	BehindMaxNs  int64   `json:"behind_max_ns"` // largest lag of a packet's write behind its intended time, ns
+	OfferedPPS   float64 `json:"offered_pps"`        // packets per second the schedule asked for
+	GeneratedPPS float64 `json:"generated_pps"`      // packets per second written to the RX rings or dropped there
+	AchievedPPS  float64 `json:"achieved_pps"`       // packets per second delivered (not dropped)
+	DropPct      float64 `json:"drop_pct,omitempty"` // percentage of the measured packets dropped, 0 to 100
+	BehindMaxNs  int64   `json:"behind_max_ns"`      // largest lag of a packet's write behind its intended time, ns
 }
 
 // Histogram is one histogram of a run: summary figures for tables plus the full
 // HdrHistogram, so that nothing is lost for later comparisons and plots. Values are in
 // Unit; percentiles are HdrHistogram's (the highest value equivalent to the one at the rank).
 type Histogram struct {
-	Unit    string  `json:"unit"`    // UnitNanoseconds, UnitNBLs, ...
+	Unit    string  `json:"unit"`    // metric.Nanoseconds, metric.NBLs, ...
 	Count   int64   `json:"count"`   // values recorded
 	Min     int64   `json:"min"`     // 0 when Count is 0, as every figure below
 	P50     int64   `json:"p50"`     // 50th percentile
@@ -117,56 +135,6 @@ type Histogram struct {
 	Mean    float64 `json:"mean"`    // arithmetic mean
 	Encoded string  `json:"encoded"` // base64 of the HdrHistogram V2 compressed encoding
 }
-
-// Units of histogram values.
-const (
-	UnitNanoseconds = "ns"   // durations
-	UnitNBLs        = "nbls" // NET_BUFFER_LIST counts (receive indications)
-)
-
-// Histogram names (DESIGN.md §3): the keys of Run.Histograms, the tags in interval logs
-// and the middle part of .hgrm file names.
-const (
-	HistIRQDelivery     = "irq_delivery"         // NIC raises the vector → ISR starts
-	HistISRDuration     = "isr_duration"         // ISR starts → ISR returns
-	HistISRToDPC        = "isr_to_dpc"           // DPC inserted → DPC starts (both halves merged)
-	HistISRToDPCSameCPU = "isr_to_dpc_same_cpu"  // ... inserted on the CPU it runs on
-	HistISRToDPCCross   = "isr_to_dpc_cross_cpu" // ... inserted from another CPU
-	HistDPCDuration     = "dpc_duration"         // DPC starts → DPC returns
-	HistDPCBatchSize    = "dpc_batch_size"       // NBLs indicated by one DPC call
-	HistBatchDuration   = "batch_duration"       // ISR starts → interrupts re-enabled (R9)
-	HistPacketLatency   = "packet_latency"       // intended arrival → indicated (schedule-corrected)
-	HistPacketService   = "packet_service"       // written to the ring → indicated
-)
-
-// HistogramUnits gives the unit of each standard histogram.
-var HistogramUnits = map[string]string{
-	HistIRQDelivery:     UnitNanoseconds,
-	HistISRDuration:     UnitNanoseconds,
-	HistISRToDPC:        UnitNanoseconds,
-	HistISRToDPCSameCPU: UnitNanoseconds,
-	HistISRToDPCCross:   UnitNanoseconds,
-	HistDPCDuration:     UnitNanoseconds,
-	HistDPCBatchSize:    UnitNBLs,
-	HistBatchDuration:   UnitNanoseconds,
-	HistPacketLatency:   UnitNanoseconds,
-	HistPacketService:   UnitNanoseconds,
-}
-
-// Counter names (DESIGN.md §3): keys of Run.Counters. Runs may carry others.
-const (
-	CounterOffered           = "offered"             // packets the schedule offered
-	CounterGenerated         = "generated"           // packets the generator produced
-	CounterIndicated         = "indicated"           // NBLs indicated up the stack
-	CounterDropped           = "dropped"             // packets dropped because a ring was full
-	CounterInterrupts        = "interrupts"          // vectors delivered to a vCPU
-	CounterUnclaimed         = "unclaimed"           // line interrupts no sharer claimed
-	CounterSpurious          = "spurious"            // vectors with no registered interrupt
-	CounterDPCs              = "dpcs"                // DPC calls
-	CounterRequeues          = "requeues"            // DPC calls repeated for "more pending" (R8)
-	CounterBatchesOverBudget = "batches_over_budget" // DPC batches over the time budget (R9)
-	CounterViolations        = "violations"          // contract violations
-)
 
 // New returns an empty result for scenario, stamped with this package's schema, version
 // and tool name.
@@ -237,8 +205,8 @@ func (r *Result) WriteTo(w io.Writer) (int64, error) {
 
 // Validate reports whether r follows the schema's rules (SCHEMA.md): its schema name and
 // major version, non-empty names usable in file names, unique (name, repetition) pairs,
-// non-negative durations and rates, and histograms whose percentiles do not decrease and
-// whose encoding decodes to Count values. Errors wrap ErrSchema, ErrVersion, ErrInvalid or
+// non-negative durations and rates, a drop_pct of at most 100, platform figures in range,
+// and histograms whose percentiles do not decrease and whose encoding decodes to Count values. Errors wrap ErrSchema, ErrVersion, ErrInvalid or
 // ErrName.
 func (r *Result) Validate() error {
 	if err := r.validate(); err != nil {
@@ -304,7 +272,7 @@ func (e *Environment) validate() error {
 }
 
 func (run *Run) validate() error {
-	if err := checkName("run", run.Name); err != nil {
+	if err := CheckName("run", run.Name); err != nil {
 		return err
 	}
 	if run.Repetition < 0 {
@@ -320,16 +288,23 @@ func (run *Run) validate() error {
 		return fmt.Errorf("negative duration_ns %d: %w", run.DurationNs, ErrInvalid)
 	}
 	for name := range run.Counters {
-		if err := checkName("counter", name); err != nil {
+		if err := CheckName("counter", name); err != nil {
 			return err
 		}
+	}
+	if p := run.Platform; p != nil && (p.VCPUs < 0 || p.GOMAXPROCS < 0 || p.GeneratorCPU < -1) {
+		return fmt.Errorf("platform: vcpus %d, gomaxprocs %d or generator_cpu %d out of range: %w",
+			p.VCPUs, p.GOMAXPROCS, p.GeneratorCPU, ErrInvalid)
 	}
 	rt := run.Rates
 	if !finiteNonNeg(rt.OfferedPPS) || !finiteNonNeg(rt.GeneratedPPS) || !finiteNonNeg(rt.AchievedPPS) || rt.BehindMaxNs < 0 {
 		return fmt.Errorf("rates %+v: negative or not finite: %w", rt, ErrInvalid)
 	}
+	if !(rt.DropPct >= 0 && rt.DropPct <= 100) { // false for NaN too
+		return fmt.Errorf("rates: drop_pct %v outside [0, 100]: %w", rt.DropPct, ErrInvalid)
+	}
 	for _, name := range sortedKeys(run.Histograms) {
-		if err := checkName("histogram", name); err != nil {
+		if err := CheckName("histogram", name); err != nil {
 			return err
 		}
 		if err := run.Histograms[name].validate(); err != nil {
@@ -383,10 +358,12 @@ func finiteNonNeg(f float64) bool { return f >= 0 && !math.IsInf(f, 1) } // fals
 // maxNameLen bounds names so that file names built from them stay portable.
 const maxNameLen = 100
 
-// checkName reports whether name can be used as (part of) a file name, an interval-log
+// CheckName reports whether name can be used as (part of) a file name, an interval-log
 // tag and a benchmark-name part: 1 to 100 bytes of ASCII letters, digits and "._=+-",
-// not starting with '.'.
-func checkName(what, name string) error {
+// not starting with '.'. what names the kind of name in the error ("run", "histogram");
+// the error wraps ErrName. Every run, histogram and counter name a result holds follows
+// this rule, and so do the run names of scenario files, which become result names.
+func CheckName(what, name string) error {
 	if name == "" || len(name) > maxNameLen || name[0] == '.' {
 		return fmt.Errorf("%s name %q: empty, too long or starting with '.': %w", what, name, ErrName)
 	}
@@ -422,145 +399,4 @@ func parseVersionPart(s string) (int, error) {
 		return 0, errors.New("not a version number")
 	}
 	return strconv.Atoi(s)
-}
-
-// ParseError is an error reading a file, with the file's name and the line where the
-// problem is when known. Err is the underlying error; errors.Is sees through to it.
-type ParseError struct {
-	File string // the file's name; "" when reading an unnamed stream
-	Line int    // 1-based line number; 0 when the error is not tied to a line
-	Err  error
-}
-
-var _ error = (*ParseError)(nil)
-
-// Error returns "results: FILE:LINE: ERR", leaving out what is unknown.
-func (e *ParseError) Error() string {
-	var b strings.Builder
-	b.WriteString("results: ")
-	switch {
-	case e.File != "" && e.Line > 0:
-		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
-	case e.File != "":
-		b.WriteString(e.File + ": ")
-	case e.Line > 0:
-		fmt.Fprintf(&b, "line %d: ", e.Line)
-	}
-	b.WriteString(e.Err.Error())
-	return b.String()
-}
-
-// Unwrap returns the underlying error.
-func (e *ParseError) Unwrap() error { return e.Err }
-
-// Read reads and validates a result.json document. It refuses documents of another schema
-// (ErrSchema), of a major version other than 1 (ErrVersion, naming the version), with
-// fields this version does not know (unless the document's minor version is newer than
-// SchemaVersion's, whose additions it ignores), with trailing data, or that break the rules
-// Validate checks (ErrInvalid, ErrName). Every error is a *ParseError.
-func Read(r io.Reader) (*Result, error) { return read(r, "") }
-
-// ReadFile reads and validates the result.json at path, as Read; errors name the file.
-func ReadFile(path string) (*Result, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, &ParseError{File: path, Err: err}
-	}
-	defer f.Close()
-	return read(f, path)
-}
-
-func read(r io.Reader, file string) (*Result, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxResultSize+1))
-	if err != nil {
-		return nil, &ParseError{File: file, Err: err}
-	}
-	if len(data) > MaxResultSize {
-		return nil, &ParseError{File: file, Err: fmt.Errorf("more than %d bytes: %w", MaxResultSize, ErrTooLarge)}
-	}
-	// First only the schema and version, leniently: a document of another major version
-	// must be refused for its version, not for the fields it does not share with ours.
-	var probe struct {
-		Schema  *string `json:"schema"`
-		Version *string `json:"version"`
-	}
-	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, jsonError(file, data, err, -1)
-	}
-	switch {
-	case probe.Schema == nil:
-		return nil, &ParseError{File: file, Err: fmt.Errorf("no \"schema\" field: %w", ErrSchema)}
-	case *probe.Schema != SchemaName:
-		return nil, &ParseError{File: file, Err: fmt.Errorf("schema %q, want %q: %w", *probe.Schema, SchemaName, ErrSchema)}
-	case probe.Version == nil:
-		return nil, &ParseError{File: file, Err: fmt.Errorf("no \"version\" field: %w", ErrVersion)}
-	}
-	minor, err := checkVersion(*probe.Version)
-	if err != nil {
-		return nil, &ParseError{File: file, Err: err}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if minor <= schemaMinor {
-		dec.DisallowUnknownFields()
-	}
-	var res Result
-	if err := dec.Decode(&res); err != nil {
-		return nil, jsonError(file, data, err, dec.InputOffset())
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &ParseError{File: file, Line: lineAt(data, dec.InputOffset()),
-			Err: fmt.Errorf("data after the result object: %w", ErrInvalid)}
-	}
-	for i := range res.Runs {
-		res.Runs[i].Config = normalizeConfig(res.Runs[i].Config)
-	}
-	if err := res.validate(); err != nil {
-		return nil, &ParseError{File: file, Err: err}
-	}
-	return &res, nil
-}
-
-// normalizeConfig compacts a decoded config, and turns JSON null into nil, so that a
-// result reads back equal to what was written.
-func normalizeConfig(c json.RawMessage) json.RawMessage {
-	if c == nil || string(c) == "null" {
-		return nil
-	}
-	var b bytes.Buffer
-	if err := json.Compact(&b, c); err != nil {
-		return c // validate reports it
-	}
-	return b.Bytes()
-}
-
-// jsonError turns a decoding error into a *ParseError with the line it happened on: the
-// error's own offset where it has one, else offset (when >= 0).
-func jsonError(file string, data []byte, err error, offset int64) *ParseError {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		offset = syn.Offset
-	case errors.As(err, &typ):
-		offset = typ.Offset
-	}
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		err = fmt.Errorf("truncated JSON: %w", err)
-	}
-	pe := &ParseError{File: file, Err: err}
-	if offset >= 0 {
-		pe.Line = lineAt(data, offset)
-	}
-	return pe
-}
-
-// lineAt returns the 1-based line number of byte offset in data.
-func lineAt(data []byte, offset int64) int {
-	if offset > int64(len(data)) {
-		offset = int64(len(data))
-	}
-	if offset < 0 {
-		offset = 0
-	}
-	return 1 + bytes.Count(data[:offset], []byte{'\n'})
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 func TestSummarizeRoundTrip(t *testing.T) {
@@ -57,7 +59,7 @@ func TestSummarizeRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			orig := tt.h(t)
-			s := mustSummarize(t, orig, UnitNanoseconds)
+			s := mustSummarize(t, orig, metric.Nanoseconds)
 			res := sampleResult(t)
 			res.Runs[0].Histograms["probe"] = s
 			var buf bytes.Buffer
@@ -91,7 +93,7 @@ func TestSummarizeFigures(t *testing.T) {
 	for v := int64(1); v <= 1000; v++ { // exact below 2048 with 3 digits
 		h.RecordValue(v)
 	}
-	s := mustSummarize(t, h, UnitNanoseconds)
+	s := mustSummarize(t, h, metric.Nanoseconds)
 	want := Histogram{Unit: "ns", Count: 1000, Min: 1, P50: 500, P90: 900, P99: 990, P999: 999, P9999: 1000, Max: 1000, Mean: 500.5, Encoded: s.Encoded}
 	if s != want {
 		t.Errorf("got %+v\nwant %+v", s, want)
@@ -105,7 +107,7 @@ func TestSummarizeFigures(t *testing.T) {
 }
 
 func TestHistogramDecodeChecksCount(t *testing.T) {
-	s := mustSummarize(t, latencyHistogram(t, 3, 100, 500), UnitNanoseconds)
+	s := mustSummarize(t, latencyHistogram(t, 3, 100, 500), metric.Nanoseconds)
 	s.Count++
 	if _, err := s.Decode(); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Decode with a wrong count: %v, want ErrInvalid", err)
@@ -139,7 +141,7 @@ func sampleJSON(t *testing.T) map[string]any {
 func run0(m map[string]any) map[string]any { return m["runs"].([]any)[0].(map[string]any) }
 
 func hist0(m map[string]any) map[string]any {
-	return run0(m)["histograms"].(map[string]any)[HistISRToDPC].(map[string]any)
+	return run0(m)["histograms"].(map[string]any)[metric.ISRToDPC].(map[string]any)
 }
 
 func TestReadRefuses(t *testing.T) {
@@ -180,7 +182,7 @@ func TestReadRefuses(t *testing.T) {
 		// Histogram names end up in file names and log tags.
 		{"histogram name with space", func(m map[string]any) {
 			hs := run0(m)["histograms"].(map[string]any)
-			hs["isr to dpc"] = hs[HistISRToDPC]
+			hs["isr to dpc"] = hs[metric.ISRToDPC]
 		}, ErrName, `"isr to dpc"`},
 		// Each (name, repetition) once.
 		{"duplicate run", func(m map[string]any) { m["runs"] = append(m["runs"].([]any), run0(m)) }, ErrInvalid, "twice"},
@@ -188,6 +190,18 @@ func TestReadRefuses(t *testing.T) {
 		{"negative duration", func(m map[string]any) { run0(m)["duration_ns"] = -1 }, ErrInvalid, "duration_ns"},
 		// Rates are not negative.
 		{"negative rate", func(m map[string]any) { run0(m)["rates"].(map[string]any)["achieved_pps"] = -1 }, ErrInvalid, "rates"},
+		// A percentage is at most 100.
+		{"drop_pct above 100", func(m map[string]any) { run0(m)["rates"].(map[string]any)["drop_pct"] = 100.5 }, ErrInvalid, "drop_pct"},
+		// And not negative.
+		{"negative drop_pct", func(m map[string]any) { run0(m)["rates"].(map[string]any)["drop_pct"] = -0.1 }, ErrInvalid, "drop_pct"},
+		// A platform has no negative number of vCPUs.
+		{"negative vcpus", func(m map[string]any) { run0(m)["platform"].(map[string]any)["vcpus"] = -1 }, ErrInvalid, "platform"},
+		// Nor a negative GOMAXPROCS.
+		{"negative gomaxprocs", func(m map[string]any) { run0(m)["platform"].(map[string]any)["gomaxprocs"] = -1 }, ErrInvalid, "platform"},
+		// -1 is the only negative generator CPU: not pinned.
+		{"generator_cpu -2", func(m map[string]any) { run0(m)["platform"].(map[string]any)["generator_cpu"] = -2 }, ErrInvalid, "generator_cpu"},
+		// The platform object is as strict as the rest.
+		{"unknown platform field", func(m map[string]any) { run0(m)["platform"].(map[string]any)["numa"] = 0 }, nil, `unknown field "numa"`},
 		// Time runs forward.
 		{"finished before started", func(m map[string]any) { m["finished"] = "2000-01-01T00:00:00Z" }, ErrInvalid, "before"},
 		// A run has a start time.
@@ -290,9 +304,9 @@ func TestReadFileNamesTheFile(t *testing.T) {
 
 func TestWriteToRefusesInvalid(t *testing.T) {
 	res := sampleResult(t)
-	h := res.Runs[0].Histograms[HistISRToDPC]
+	h := res.Runs[0].Histograms[metric.ISRToDPC]
 	h.P99 = h.P50 - 1
-	res.Runs[0].Histograms[HistISRToDPC] = h
+	res.Runs[0].Histograms[metric.ISRToDPC] = h
 	var buf bytes.Buffer
 	n, err := res.WriteTo(&buf)
 	if !errors.Is(err, ErrInvalid) || n != 0 || buf.Len() != 0 {
@@ -317,12 +331,26 @@ func FuzzRead(f *testing.F) {
 	res := sampleResult(f)
 	res.Runs = res.Runs[:1]
 	res.Runs[0].Histograms = map[string]Histogram{
-		HistISRToDPC: mustSummarize(f, latencyHistogram(f, 1, 50, 900), UnitNanoseconds),
+		metric.ISRToDPC: mustSummarize(f, latencyHistogram(f, 1, 50, 900), metric.Nanoseconds),
 	}
 	if _, err := res.WriteTo(&buf); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(buf.Bytes())
+	// The same as a 1.0 document: no platform, no drop_pct, the counter offered.
+	var m map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+		f.Fatal(err)
+	}
+	m["version"] = "1.0"
+	delete(run0(m), "platform")
+	delete(run0(m)["rates"].(map[string]any), "drop_pct")
+	run0(m)["counters"] = map[string]any{"offered": 7, "generated": 9}
+	b, err := json.Marshal(m)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
 	f.Add([]byte(`{"schema":"ndisbench/result","version":"1.0"}`))
 	f.Add([]byte(`{"schema":"ndisbench/result","version":"2.3","runs":7}`))
 	f.Add([]byte(`{"schema":"ndisbench/result","version":"1.0","tool":"t","scenario":"s","started":"2025-01-01T00:00:00Z","finished":"2025-01-01T00:00:01Z","interrupted":false,"environment":{},"runs":[]}`))
@@ -344,8 +372,15 @@ func FuzzRead(f *testing.F) {
 			}
 			return
 		}
-		if _, err := checkVersion(res.Version); err != nil || res.Schema != SchemaName {
+		minor, err := checkVersion(res.Version)
+		if err != nil || res.Schema != SchemaName {
 			t.Fatalf("accepted schema %q version %q", res.Schema, res.Version)
+		}
+		// A 1.0 document comes out in 1.1's vocabulary: no counter "offered".
+		for _, run := range res.Runs {
+			if _, ok := run.Counters[counterOffered10]; ok && minor == 0 {
+				t.Fatalf("version %q: run %q kept the 1.0 counter %q", res.Version, run.Name, counterOffered10)
+			}
 		}
 		// Whatever Read accepts, WriteTo writes and Read reads back unchanged.
 		var out bytes.Buffer

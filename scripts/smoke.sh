@@ -48,6 +48,24 @@ print("result.json ok")
 PY
 fi
 
+echo "bench run -replay: the same configuration again"
+"$tmp/bench" run -duration 200ms -warmup 20ms -rate 100000 -o "$tmp/a" >/dev/null
+"$tmp/bench" run -replay "$tmp/a/result.json" -o "$tmp/b" >/dev/null
+if command -v python3 >/dev/null; then python3 - "$tmp/a/result.json" "$tmp/b/result.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+ca = {r["name"]: r["config"] for r in a["runs"]}
+cb = {r["name"]: r["config"] for r in b["runs"]}
+assert ca == cb and len(ca) == 2, (ca, cb)
+assert a["scenario"] == b["scenario"]
+print("replayed configs identical:", ", ".join(sorted(ca)))
+PY
+fi
+
+echo "bench run -driver minimal"
+"$tmp/bench" run -driver minimal -duration 200ms -warmup 20ms -rate 100000 -o "$tmp/minimal" | tail -3
+grep -q '"driver": *"minimal"' "$tmp/minimal/result.json"
+
 expect_usage_error() { # command... : must exit 2 and say something on stderr
   set +e
   "$@" >"$tmp/out" 2>"$tmp/err"
@@ -63,5 +81,10 @@ expect_usage_error "$tmp/bench" calibrate -samples 0
 expect_usage_error "$tmp/bench" nosuchcommand
 expect_usage_error "$tmp/bench" run -scenario nosuch
 expect_usage_error "$tmp/bench" run -rate -5
+expect_usage_error "$tmp/bench" run -rate 0
+expect_usage_error "$tmp/bench" run -driver nosuch
+expect_usage_error "$tmp/bench" run -set nosuch=1
+expect_usage_error "$tmp/bench" run -replay "$tmp/nosuch.json"
+expect_usage_error "$tmp/bench" run -replay "$tmp/a/result.json" -duration 1s
 [ ! -e "$tmp/never.json" ] || exit 1
 echo "smoke: ok"

@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/ndisbench/ndisbench/affinity"
-	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/core/calibrate"
+	"github.com/ndisbench/ndisbench/core/hist"
 	"github.com/ndisbench/ndisbench/results"
 )
 
@@ -50,7 +51,7 @@ Examples:
 
 func runCalibrate(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
-	var opts core.CalibrateOptions
+	var opts calibrate.Options
 	fs.Var(&opts.CPUs, "cpus", "")
 	fs.IntVar(&opts.Samples, "samples", 20000, "")
 	fs.IntVar(&opts.WakeSamples, "wake-samples", 2000, "")
@@ -82,7 +83,7 @@ func runCalibrate(ctx context.Context, stdout, stderr io.Writer, args []string) 
 			return usagef("calibrate: flag -o: %v", err)
 		}
 	}
-	f, err := core.Calibrate(opts)
+	f, err := calibrate.Measure(opts)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func printFloors(w io.Writer, f *core.Floors) {
+func printFloors(w io.Writer, f *calibrate.Floors) {
 	pin := "pinned"
 	if !f.Pinned {
 		pin = "NOT pinned"
@@ -153,7 +154,7 @@ func printFloors(w io.Writer, f *core.Floors) {
 	fmt.Fprintln(tw, "floor\tp50\tp99\tmax\tsamples\t")
 	rows := []struct {
 		name, key string
-		s         *core.Summary
+		s         *hist.Summary
 	}{
 		{"cache-line round trip", "cacheline_rtt_ns", f.CachelineRTT},
 		{"SPSC ring handoff", "ring_handoff_ns", f.RingHandoff},

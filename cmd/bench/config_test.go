@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/ndisbench/ndisbench/nicmodel"
 	"github.com/ndisbench/ndisbench/results"
 )
 
@@ -23,6 +22,8 @@ func TestScenarioFileErrorsNameFileAndKey(t *testing.T) {
 		{"impossible", `{"runs":[{"name":"a","ring_size":1000}]}`, "ring_size"},
 		{"no-runs", `{"base":{}}`, `"runs"`},
 		{"unnamed", `{"runs":[{}]}`, `key "name"`},
+		{"slash in name", `{"runs":[{"name":"a/b"}]}`, `key "name"`},
+		{"zero rate", `{"runs":[{"name":"a","rate_pps":0}]}`, "rate_pps"},
 		{"twice", `{"runs":[{"name":"a"},{"name":"a"}]}`, "used twice"},
 		{"top-level", `{"runz":[]}`, `unknown key "runz"`},
 		{"syntax", `{"runs":[`, "JSON"},
@@ -64,7 +65,7 @@ func TestScenarioFileRuns(t *testing.T) {
 	if res.Scenario != "mine" || len(res.Runs) != 2 || res.Runs[0].Name != "a" {
 		t.Fatalf("scenario %q runs %d", res.Scenario, len(res.Runs))
 	}
-	for _, want := range []string{`"mode":"line"`, `"throttle":4`, `"duration_ns":100000000`, `"imix":true`} {
+	for _, want := range []string{`"mode":"line"`, `"throttle":4`, `"duration":"100ms"`, `"imix":true`} {
 		if !strings.Contains(string(res.Runs[0].Config), want) {
 			t.Errorf("run a's config lacks %s: %s", want, res.Runs[0].Config)
 		}
@@ -94,20 +95,19 @@ runs:
 	jsonPath := filepath.Join(dir, "s.json")
 	os.WriteFile(jsonPath, []byte(`{"name":"mine","base":{"mode":"line","duration":"1s","rate_pps":100000,"imix":true},
 		"runs":[{"name":"a","throttle":4},{"name":"b","fan_out":"queue-dpc","queues":2}]}`), 0o644)
-	plans := map[string][]string{}
+	plans := map[string]string{}
 	for _, path := range []string{yamlPath, jsonPath} {
-		def, err := fileScenario(path)
+		def, err := chooseScenario(runFlags{config: path, count: 1, set: map[string]bool{"config": true}})
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
-		for _, v := range def.variants {
-			var s nicmodel.Scenario
-			def.base(&s)
-			v.set(&s)
-			plans[path] = append(plans[path], fmt.Sprintf("%s %+v", v.name, s))
+		plan, err := planRuns(def, runFlags{count: 1})
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
 		}
+		plans[path] = fmt.Sprintf("%+v", plan)
 	}
-	if y, j := strings.Join(plans[yamlPath], "\n"), strings.Join(plans[jsonPath], "\n"); y != j || y == "" {
+	if y, j := plans[yamlPath], plans[jsonPath]; y != j || y == "" {
 		t.Errorf("YAML and JSON give different runs:\n%s\n%s", y, j)
 	}
 	tests := []struct{ name, body, want string }{
@@ -125,40 +125,4 @@ runs:
 			t.Errorf("%s: exit %d, stderr %q; want exit 2 naming the file and %q", tt.name, code, stderr, tt.want)
 		}
 	}
-}
-
-// FuzzScenarioFileYAML: as FuzzScenarioFile, for a .yaml file.
-func FuzzScenarioFileYAML(f *testing.F) {
-	f.Add([]byte("name: m\nbase: {mode: msix, duration: 2s}\nruns:\n  - {name: a, throttle: 8}\n"))
-	f.Add([]byte("runs:\n- name: a\n  cpus: 0-3\n  moderation_interval: 50us\n"))
-	f.Add([]byte("a: &x [1]\nb: *x\n"))
-	f.Fuzz(func(t *testing.T, data []byte) { checkScenarioFile(t, "f.yaml", data) })
-}
-
-// FuzzScenarioFile: any input is either refused with an error naming the file, or gives
-// runs that apply without panicking.
-func FuzzScenarioFile(f *testing.F) {
-	f.Add([]byte(`{"name":"m","base":{"mode":"msix","duration":"2s"},"runs":[{"name":"a","throttle":8}]}`))
-	f.Add([]byte(`{"runs":[{"name":"a","cpus":"0-3","moderation_interval":"50us","imix":true}]}`))
-	f.Add([]byte(`{"runs":[{"name":"a","seed":-1}]}`))
-	f.Add([]byte(`[]`))
-	f.Fuzz(func(t *testing.T, data []byte) { checkScenarioFile(t, "f.json", data) })
-}
-
-// checkScenarioFile parses data as the scenario file path: it is refused with an error
-// naming the file, or its runs apply without panicking.
-func checkScenarioFile(t *testing.T, path string, data []byte) {
-	_, base, runs, err := parseScenarioFile(path, data)
-	if err != nil {
-		if !strings.HasPrefix(err.Error(), path) {
-			t.Errorf("error does not name the file: %v", err)
-		}
-		return
-	}
-	var s nicmodel.Scenario
-	_ = base.apply(&s)
-	for i := range runs {
-		_ = runs[i].apply(&s)
-	}
-	_ = s.WithDefaults().Validate()
 }

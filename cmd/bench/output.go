@@ -8,8 +8,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ndisbench/ndisbench/nicmodel"
+	"github.com/ndisbench/ndisbench/nicmodel/harness"
 	"github.com/ndisbench/ndisbench/results"
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 // progress shows how a scenario is going: a bar redrawn in place on a terminal, only a
@@ -31,13 +32,13 @@ func (p *progress) start(scenario string, runs int) {
 }
 
 // update returns the progress callback of run i.
-func (p *progress) update(i int, name string) func(nicmodel.Progress) {
+func (p *progress) update(i int, name string) func(harness.Progress) {
 	if !p.tty {
 		return nil
 	}
-	var last nicmodel.Progress
+	var last harness.Progress
 	var lastAt time.Time
-	return func(pr nicmodel.Progress) {
+	return func(pr harness.Progress) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		now := time.Now()
@@ -73,22 +74,19 @@ func (p *progress) finish() {
 // printRunTable prints one row per run and the scenario's headline.
 func printRunTable(w io.Writer, def *scenarioDef, res *results.Result) {
 	fmt.Fprintf(w, "scenario %s (%s), %d CPUs, GOMAXPROCS %d, pinned %v, clock %.0f ns/read\n\n",
-		res.Scenario, def.summary, res.Env.NumCPU, res.Env.GOMAXPROCS, res.Env.Pinned, res.Env.ClockCostNs)
+		res.Scenario, def.Summary, res.Env.NumCPU, res.Env.GOMAXPROCS, res.Env.Pinned, res.Env.ClockCostNs)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "run\trep\toffered\tachieved\tdrop\tirq/s\tpkts/irq\tbatch\tbatch\tISR→DPC\tISR→DPC\tISR→DPC\tlatency\tlatency\tlatency\tlatency\t")
 	fmt.Fprintln(tw, "\t\tMpps\tMpps\t%\t\t\tp50\tmax\tp50\tp99\tp99.9\tp50\tp99\tp99.9\tmax\t")
 	for i := range res.Runs {
 		r := &res.Runs[i]
 		secs := float64(r.DurationNs) / 1e9
-		irq := float64(r.Counters["interrupts"])
+		irq := float64(r.Counters[metric.Interrupts])
 		perIRQ := 0.0
 		if irq > 0 {
-			perIRQ = float64(r.Counters["indicated"]) / irq
+			perIRQ = float64(r.Counters[metric.Indicated]) / irq
 		}
-		drop := 0.0
-		if g := r.Counters["measured_generated"]; g > 0 {
-			drop = 100 * float64(r.Counters["measured_dropped"]) / float64(g)
-		}
+		drop := r.Rates.DropPct
 		irqRate := 0.0
 		if secs > 0 {
 			irqRate = irq / secs
@@ -97,7 +95,7 @@ func printRunTable(w io.Writer, def *scenarioDef, res *results.Result) {
 		if r.Interrupted {
 			name += " (interrupted)"
 		}
-		b, d, l := r.Histograms[results.HistDPCBatchSize], r.Histograms[results.HistISRToDPC], r.Histograms[results.HistPacketLatency]
+		b, d, l := r.Histograms[metric.DPCBatchSize], r.Histograms[metric.ISRToDPC], r.Histograms[metric.PacketLatency]
 		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.2f\t%s\t%.1f\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
 			name, r.Repetition, r.Rates.OfferedPPS/1e6, r.Rates.AchievedPPS/1e6, drop, siCount(irqRate), perIRQ,
 			b.P50, b.Max, ns(d.P50), ns(d.P99), ns(d.P999), ns(l.P50), ns(l.P99), ns(l.P999), ns(l.Max))
@@ -109,10 +107,10 @@ func printRunTable(w io.Writer, def *scenarioDef, res *results.Result) {
 // headline states the scenario's main comparison: its first run against its last, over
 // the median of the repetitions.
 func headline(def *scenarioDef, res *results.Result) string {
-	if len(def.variants) < 2 || len(res.Runs) == 0 {
+	if len(def.Runs) < 2 || len(res.Runs) == 0 {
 		return ""
 	}
-	first, last := def.variants[0].name, def.variants[len(def.variants)-1].name
+	first, last := def.Runs[0].Name, def.Runs[len(def.Runs)-1].Name
 	a, b := medianOf(res, first), medianOf(res, last)
 	if a == nil || b == nil {
 		return "headline: not every run completed"
@@ -123,8 +121,8 @@ func headline(def *scenarioDef, res *results.Result) string {
 	}
 	return fmt.Sprintf("%s achieved %.2f× the throughput of %s (%.3f vs %.3f Mpps); ISR→DPC p99 %s vs %s; packet latency p99 %s vs %s",
 		first, ratio, last, a.Rates.AchievedPPS/1e6, b.Rates.AchievedPPS/1e6,
-		ns(a.Histograms[results.HistISRToDPC].P99), ns(b.Histograms[results.HistISRToDPC].P99),
-		ns(a.Histograms[results.HistPacketLatency].P99), ns(b.Histograms[results.HistPacketLatency].P99))
+		ns(a.Histograms[metric.ISRToDPC].P99), ns(b.Histograms[metric.ISRToDPC].P99),
+		ns(a.Histograms[metric.PacketLatency].P99), ns(b.Histograms[metric.PacketLatency].P99))
 }
 
 // medianOf returns the repetition of run name with the median achieved rate.

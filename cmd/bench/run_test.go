@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ndisbench/ndisbench/results"
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 // shortRun is what the tests pass to keep a run short; behaviour, not speed, is checked.
@@ -32,7 +33,7 @@ func TestRunWritesEveryKindOfFile(t *testing.T) {
 	var names []string
 	for _, r := range res.Runs {
 		names = append(names, r.Name)
-		if r.Histograms[results.HistPacketLatency].Count == 0 || r.Counters["indicated"] == 0 {
+		if r.Histograms[metric.PacketLatency].Count == 0 || r.Counters["indicated"] == 0 {
 			t.Errorf("run %s/%d measured nothing", r.Name, r.Repetition)
 		}
 	}
@@ -55,7 +56,7 @@ func TestRunWritesEveryKindOfFile(t *testing.T) {
 	for r.Scan() {
 		iv := r.Interval()
 		sums[iv.Tag] += iv.Histogram.TotalCount()
-		if iv.Tag == results.HistPacketLatency {
+		if iv.Tag == metric.PacketLatency {
 			n++
 		}
 	}
@@ -69,7 +70,7 @@ func TestRunWritesEveryKindOfFile(t *testing.T) {
 		}
 	}
 	bench, _ := os.ReadFile(filepath.Join(dir, results.BenchFile))
-	if !strings.Contains(string(bench), "BenchmarkNdis/scenario=msi-vs-line/run=msix") || !strings.Contains(string(bench), "pkts/s") {
+	if !strings.Contains(string(bench), "BenchmarkNdis/scenario=msi-vs-line/run=msix") || !strings.Contains(string(bench), " achieved-pps") {
 		t.Errorf("bench.txt:\n%s", bench)
 	}
 }
@@ -86,8 +87,8 @@ func TestRunThrottleCapsBatches(t *testing.T) {
 	}
 	caps := map[string]int64{"throttle=1": 1, "throttle=8": 8, "throttle=32": 32, "throttle=64": 64, "throttle=256": 256}
 	for _, r := range res.Runs {
-		if c, ok := caps[r.Name]; ok && r.Histograms[results.HistDPCBatchSize].Max > c {
-			t.Errorf("%s: a DPC indicated %d NBLs", r.Name, r.Histograms[results.HistDPCBatchSize].Max)
+		if c, ok := caps[r.Name]; ok && r.Histograms[metric.DPCBatchSize].Max > c {
+			t.Errorf("%s: a DPC indicated %d NBLs", r.Name, r.Histograms[metric.DPCBatchSize].Max)
 		}
 	}
 	if len(res.Runs) != 6 {
@@ -159,9 +160,9 @@ func TestList(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, s := range scenarios {
-		if !strings.Contains(out, s.name) {
-			t.Errorf("list lacks %s", s.name)
+	for _, name := range append(append([]string(nil), builtinOrder...), "reference", "minimal") {
+		if !strings.Contains(out, name) {
+			t.Errorf("list lacks %s", name)
 		}
 	}
 }

@@ -1,0 +1,60 @@
+package core_test
+
+import (
+	"testing"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/core"
+)
+
+// TestRotateHistogramsPartitionsTheRun checks the interval logs' source: DPCs run
+// between two rotations appear in that interval only, on every vCPU, parked or not; the
+// intervals add up to Metrics; extra histograms recorded with Platform.Record rotate
+// with the framework's.
+func TestRotateHistogramsPartitionsTheRun(t *testing.T) {
+	for _, idle := range []core.IdleStrategy{core.IdleSpinPark, core.IdleSpinYield} {
+		t.Run(idle.String(), func(t *testing.T) {
+			p := newPlatform(t, core.PlatformConfig{VCPUs: 2, NoPin: true, Idle: idle, Hists: []string{"extra"}})
+			extra, ok := p.HistID("extra")
+			if !ok {
+				t.Fatal("HistID does not find the extra histogram")
+			}
+			ix := mustRegister(t, p, nil, lineChars(
+				func(any) core.ISRResult { return core.ISRResult{Recognized: true} },
+				func(_ any, c *core.DPCCall) { p.Record(c.CPU, extra, 42) }), nil)
+			phases := []int{3, 0, 5, 1}
+			for _, n := range phases {
+				for i := 0; i < n; i++ {
+					ix.QueueDPC(0, core.CPUs(i%2), nil)
+					waitFor(t, "the DPC to run", p.Idle)
+				}
+				got := map[string]int64{}
+				p.RotateHistograms(func(name string, h *hdrhistogram.PackedHistogram) { got[name] = h.TotalCount() })
+				if got["dpc_duration"] != int64(n) || got["extra"] != int64(n) || got["isr_to_dpc"] != int64(n) {
+					t.Errorf("interval of %d DPCs: dpc_duration %d, extra %d, isr_to_dpc %d", n,
+						got["dpc_duration"], got["extra"], got["isr_to_dpc"])
+				}
+				if len(got) != 8+1 {
+					t.Errorf("rotation reported %d histograms, want %d", len(got), 8+1)
+				}
+			}
+			m := p.Metrics()
+			if c := m.Hist("dpc_duration").TotalCount(); c != 9 {
+				t.Errorf("Metrics dpc_duration = %d values, want the 9 of all intervals", c)
+			}
+			if h := m.Hist("extra"); h == nil || h.TotalCount() != 9 || h.Max() != 42 {
+				t.Errorf("Metrics extra = %v, want 9 values of 42", h)
+			}
+		})
+	}
+}
+
+// TestPlatformHistsValidated: extra histogram names must be new and non-empty.
+func TestPlatformHistsValidated(t *testing.T) {
+	for _, names := range [][]string{{""}, {"dpc_duration"}, {"isr_to_dpc"}, {"a", "a"}} {
+		if _, err := core.NewPlatform(core.PlatformConfig{VCPUs: 1, NoPin: true, Hists: names}); err == nil {
+			t.Errorf("Hists %q accepted", names)
+		}
+	}
+}

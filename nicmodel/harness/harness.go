@@ -1,0 +1,154 @@
+// Package harness runs one scenario end to end: it builds the NIC, the platform, the
+// driver (any registered one, or a factory the caller gives) and the checking stack,
+// sends the open-loop traffic through warm-up and the measured window, drains, halts the
+// driver, and checks the invariants of DESIGN.md §5. The report it returns carries the
+// merged histograms, the counters, the rates and the measured window period by period.
+//
+// The harness leaves process-wide state alone: GOMAXPROCS is the caller's choice (a
+// platform of n spinning vCPUs wants core.GOMAXPROCSNeeded(n); Report.Platform says
+// when a run was oversubscribed).
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/nicmodel/driver"
+	"github.com/ndisbench/ndisbench/nicmodel/scenario"
+)
+
+// Options are how a caller runs and watches a run; all optional.
+type Options struct {
+	// Driver, when set, makes the run's driver, whatever the scenario's key "driver"
+	// says (the report keeps that name); nil looks the name up among the registered
+	// drivers (Drivers).
+	Driver driver.Factory
+	// Clock is the run's time source; nil is core.Monotonic, the real clock.
+	Clock core.Clock
+	// Observer, when set, is told of every interrupt and DPC event (core.Observer).
+	Observer core.Observer
+	// Progress, if set, is called about every ProgressEvery from a goroutine of its own.
+	Progress      func(Progress)
+	ProgressEvery time.Duration // 0: 250ms
+	// Interval is the length of the histogram intervals of Report.Intervals; 0: 1s.
+	Interval time.Duration
+}
+
+// Progress is a live snapshot of a run, for progress displays.
+type Progress struct {
+	Elapsed   time.Duration // since the traffic started
+	Total     time.Duration // warm-up + duration
+	Generated uint64        // written + dropped so far (packets held for write-back not yet)
+	Indicated uint64
+	Dropped   uint64
+}
+
+// Report is what one run measured: counters, merged histograms, rates, and whether every
+// invariant held. Histograms and rates cover the measured window (after warm-up);
+// counters cover the whole run, warm-up included, as conservation needs (package metric
+// says which window each covers).
+type Report struct {
+	Scenario scenario.Scenario // resolved
+	Platform core.RunInfo      // CPUs, pinning, GOMAXPROCS
+	// GeneratorCPU is the real CPU the load generator was pinned to; -1: not pinned (no
+	// CPU was left over from the vCPUs, or pinning was refused).
+	GeneratorCPU int
+	Started      time.Time     // wall clock when the measured window began
+	Measured     time.Duration // measured window as run: warm-up end to the last write (at least Duration)
+	Interrupted  bool          // stopped early (context cancelled): figures cover what ran
+
+	OfferedPPS   float64 // measured-window packets the schedule asked for / Duration
+	GeneratedPPS float64 // measured-window packets written or dropped / Measured
+	AchievedPPS  float64 // measured-window packets delivered (not dropped) / Measured
+	BehindMaxNs  int64   // most a write lagged its intended time in the window
+	DropPct      float64 // measured-window drops, % of measured-window packets
+
+	PerQueue []uint64 // descriptors written per RX queue (how RSS spread the flows)
+	PerCPU   []uint64 // NBLs indicated per vCPU
+
+	Counters   map[string]uint64                  // every counter of package metric the run keeps
+	Hists      map[string]*hdrhistogram.Histogram // every histogram of package metric
+	Intervals  []Interval                         // the measured window, period by period (Options.Interval)
+	Violations []core.Violation                   // contract violations the framework described
+	Broken     []Failure                          // invariants that failed (DESIGN.md §5); empty: all held
+}
+
+// Failure is one invariant a run broke.
+type Failure struct {
+	// Invariant names it: "conservation", "order", "drain", "accounting", "R11", or the
+	// contract rule the framework saw broken ("R3", "R6", "R8", "R9").
+	Invariant string
+	Detail    string
+}
+
+func (f Failure) String() string { return f.Invariant + ": " + f.Detail }
+
+// Interval is one period of a run's measured window: what every histogram recorded in
+// it, merged over the vCPUs. Periods are cut where the vCPUs (and the generator) hand
+// their histograms over, between two pieces of work, so each ISR, DPC or packet falls
+// wholly in one.
+type Interval struct {
+	Start  time.Duration // since the measured window began (the end of the warm-up)
+	Length time.Duration
+	// Hists holds the histograms that recorded anything in the period, by name (as
+	// Report.Hists), in HdrHistogram's sparse form: a run of many periods stays small.
+	Hists map[string]*hdrhistogram.PackedHistogram
+}
+
+// ErrInvariant is the errors.Is target of a run whose invariants failed.
+var ErrInvariant = errors.New("invariant broken")
+
+// Err returns nil when every invariant held, else an error listing the broken ones.
+func (r *Report) Err() error {
+	if len(r.Broken) == 0 {
+		return nil
+	}
+	lines := make([]string, len(r.Broken))
+	for i, f := range r.Broken {
+		lines[i] = f.String()
+	}
+	return fmt.Errorf("harness: run: %w:\n  %s", ErrInvariant, strings.Join(lines, "\n  "))
+}
+
+// Broke reports whether invariant is among the broken ones.
+func (r *Report) Broke(invariant string) bool {
+	for _, f := range r.Broken {
+		if f.Invariant == invariant {
+			return true
+		}
+	}
+	return false
+}
+
+// Run runs sc end to end. It validates sc (defaults filled in), builds the run, sends
+// warm-up + duration of traffic, drains, halts the driver and checks the invariants. A
+// bad scenario or a driver that cannot start is an error with no report. Otherwise the
+// report is returned, and err is non-nil (errors.Is ErrInvariant) when an invariant
+// broke. Cancelling ctx stops the traffic early: the run drains, is checked, and its
+// report is marked Interrupted.
+func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*Report, error) {
+	sc = sc.WithDefaults()
+	if err := sc.Validate(); err != nil {
+		return nil, err
+	}
+	factory := opts.Driver
+	if factory == nil {
+		d, ok := LookupDriver(sc.Driver)
+		if !ok {
+			return nil, fmt.Errorf("scenario: driver: %q is not a registered driver (want one of %s): %w",
+				sc.Driver, driverNames(), scenario.ErrConfig)
+		}
+		factory = d.New
+	}
+	r, err := newRig(sc, factory, opts)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx, opts)
+}

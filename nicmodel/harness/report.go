@@ -1,0 +1,92 @@
+package harness
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/ndisbench/ndisbench/results/metric"
+)
+
+// report fills rep in once the platform has stopped, from the framework's counters as
+// the driver halted, and checks the invariants of DESIGN.md §5.
+func (r *rig) report(rep *Report, counters map[string]uint64, drained bool) {
+	sc := r.sc
+	gs := r.gen.Stats()
+	m := r.p.Metrics()
+	tot := r.stack.Totals()
+	ns := r.nic.Stats()
+	rep.Hists = m.Hists
+	r.gen.CollectLag(r.lagIv) // nothing unless the run ended in its warm-up
+	r.lagIv[0].MergeInto(r.lagTotal)
+	rep.Hists[metric.GeneratorLag] = r.lagTotal
+	c := counters
+	rep.Counters = c
+	c[metric.Generated] = gs.Generated
+	c[metric.Written] = ns.Written
+	c[metric.Dropped] = ns.Dropped
+	c[metric.MeasuredGenerated] = gs.Measured
+	c[metric.MeasuredDropped] = gs.MeasuredDropped
+	c[metric.NICInterrupts] = ns.Raised
+	c[metric.Rearms] = ns.Rearms
+	c[metric.StackIndications] = tot.Calls
+	c[metric.Mallocs] = gs.Mallocs
+	if r.noise != nil {
+		c[metric.NoiseInterrupts] = r.noise.raised.Load()
+		c[metric.NoiseClaimed] = r.noise.claimed.Load()
+	}
+
+	tl := r.gen.Timeline()
+	window := sc.Duration
+	if gs.Interrupted {
+		window = time.Duration(max(0, gs.LastIntended-tl.WarmEnd))
+	}
+	rep.Measured = max(window, time.Duration(gs.LastWrite-tl.WarmEnd))
+	if window > 0 {
+		rep.OfferedPPS = float64(gs.Measured) / window.Seconds()
+	}
+	if rep.Measured > 0 {
+		rep.GeneratedPPS = float64(gs.Measured) / rep.Measured.Seconds()
+		rep.AchievedPPS = float64(gs.Measured-gs.MeasuredDropped) / rep.Measured.Seconds()
+	}
+	if gs.Measured > 0 {
+		rep.DropPct = 100 * float64(gs.MeasuredDropped) / float64(gs.Measured)
+	}
+	rep.BehindMaxNs = r.lagTotal.Max()
+	rep.Violations = r.p.Violations()
+
+	// DESIGN.md §5.
+	broken := func(invariant, format string, args ...any) {
+		rep.Broken = append(rep.Broken, Failure{invariant, fmt.Sprintf(format, args...)})
+	}
+	if gs.Generated != ns.Written+ns.Dropped {
+		broken("conservation", "generated %d != written %d + dropped %d", gs.Generated, ns.Written, ns.Dropped)
+	}
+	if tot.NBLs != ns.Written {
+		broken("conservation", "written %d, indicated %d (%d still in flight after the drain)", ns.Written, tot.NBLs, int64(ns.Written)-int64(tot.NBLs))
+	}
+	if c[metric.Indicated] != tot.NBLs {
+		broken("accounting", "the framework counted %d indications, the stack %d", c[metric.Indicated], tot.NBLs)
+	}
+	written := make([]uint64, sc.Queues)
+	for q := range written {
+		written[q] = r.nic.Written(q)
+	}
+	rep.PerQueue = written
+	rep.PerCPU = r.stack.PerCPU()
+	for _, f := range r.stack.Check(written) {
+		rep.Broken = append(rep.Broken, Failure(f))
+	}
+	if !drained {
+		broken("drain", "%d packets still not indicated %v after the traffic stopped, or a vector left masked (a lost interrupt, or a batch never re-enabled)",
+			int64(ns.Written)-int64(c[metric.Indicated]), sc.DrainTimeout)
+	}
+	for _, v := range rep.Violations {
+		broken(v.Rule, "%s", v.Detail)
+	}
+	if n := c[metric.Violations]; n > uint64(len(rep.Violations)) {
+		broken("contract", "%d contract violations in all; the first %d are listed", n, len(rep.Violations))
+	}
+}
+
+func uitoa(v uint64) string { return strconv.FormatUint(v, 10) }

@@ -1,0 +1,455 @@
+package scenario
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/ndisbench/ndisbench/results"
+)
+
+// Setting is one key set to one value, its type already checked: a line of a file's
+// base or run, or a flag. Whether the value is allowed is Validate's business, once the
+// scenario is whole.
+type Setting struct {
+	Key  string // the field's key
+	Text string // the value as text, canonical ("50us", "0-3", "msix")
+	raw  json.RawMessage
+}
+
+// ParseSetting returns the setting of key to text, as a flag gives it (a flag's '-' may
+// stand for the key's '_').
+func ParseSetting(key, text string) (Setting, error) {
+	f, ok := lookup(key)
+	if !ok {
+		return Setting{}, fmt.Errorf("unknown key %q", key)
+	}
+	var s Scenario
+	if err := f.ops.parse(&s, text); err != nil {
+		return Setting{}, fmt.Errorf("key %q: %v", f.Key, err)
+	}
+	return settingOf(f, &s), nil
+}
+
+// settingOf returns the setting of f to its value in s.
+func settingOf(f Field, s *Scenario) Setting {
+	raw, err := json.Marshal(f.ops.encode(s))
+	if err != nil {
+		panic("scenario: a value that decoded does not encode: " + err.Error()) // kinds refuse NaN and Inf
+	}
+	return Setting{Key: f.Key, Text: f.ops.text(s), raw: raw}
+}
+
+// decodeSetting returns the setting of key to a file's raw JSON value.
+func decodeSetting(key string, raw json.RawMessage) (Setting, error) {
+	f, ok := lookup(key)
+	if !ok || f.Key != key {
+		return Setting{}, fmt.Errorf("unknown key %q", key)
+	}
+	var s Scenario
+	if err := f.ops.decode(&s, raw); err != nil {
+		return Setting{}, fmt.Errorf("key %q: %v", key, err)
+	}
+	return settingOf(f, &s), nil
+}
+
+// Apply sets the setting's field on s.
+func (st Setting) Apply(s *Scenario) {
+	f, _ := lookup(st.Key)
+	if err := f.ops.decode(s, st.raw); err != nil {
+		panic("scenario: a canonical value does not decode: " + err.Error())
+	}
+}
+
+// String returns "key=value".
+func (st Setting) String() string { return st.Key + "=" + st.Text }
+
+// Patch is settings applied in order: a file's base, or one of its runs.
+type Patch []Setting
+
+// Apply applies every setting to s, in order.
+func (p Patch) Apply(s *Scenario) {
+	for _, st := range p {
+		st.Apply(s)
+	}
+}
+
+// Has reports whether the patch sets key.
+func (p Patch) Has(key string) bool {
+	for _, st := range p {
+		if st.Key == key {
+			return true
+		}
+	}
+	return false
+}
+
+// String returns the settings as "key=value, key=value".
+func (p Patch) String() string {
+	parts := make([]string, len(p))
+	for i, st := range p {
+		parts[i] = st.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+// PatchOf returns the settings that turn Default into s: the fields where s differs from
+// Default, in table order. Default's own values give an empty patch.
+func PatchOf(s Scenario) Patch {
+	d := Default()
+	var p Patch
+	for _, f := range table {
+		if !f.ops.equal(&s, &d) {
+			p = append(p, settingOf(f, &s))
+		}
+	}
+	return p
+}
+
+// MarshalJSON writes s as a scenario object: every key of the table, in table order, as
+// a file writes it. It is what result.json's config of a run holds; UnmarshalJSON reads
+// it back to the same Scenario.
+func (s Scenario) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, f := range table {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(f.Key)
+		v, err := json.Marshal(f.ops.encode(&s))
+		if err != nil {
+			return nil, fmt.Errorf("scenario: key %q: %w", f.Key, err)
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+// UnmarshalJSON sets on s every key of the JSON object data, leaving the others as they
+// are: decode onto Default to read a whole scenario. Unknown keys, duplicate keys and
+// values of the wrong type are errors naming the key. Values are not range-checked
+// (Validate does that).
+func (s *Scenario) UnmarshalJSON(data []byte) error {
+	p, err := decodePatch(data, false)
+	if err != nil {
+		return err
+	}
+	p.Apply(s)
+	return nil
+}
+
+// decodePatch reads a JSON object of scenario keys; with runName, "name" is allowed too
+// (and left to the caller).
+func decodePatch(data []byte, runName bool) (Patch, error) {
+	members, err := readObject(data)
+	if err != nil {
+		return nil, err
+	}
+	var p Patch
+	for _, m := range members {
+		if runName && m.key == "name" {
+			continue
+		}
+		st, err := decodeSetting(m.key, m.raw)
+		if err != nil {
+			return nil, err
+		}
+		p = append(p, st)
+	}
+	p.sort()
+	return p, nil
+}
+
+// sort puts the settings in table order, which is how they are shown and written: a
+// patch sets each key at most once, so the order does not change what it does.
+func (p Patch) sort() {
+	rank := func(key string) int {
+		for i, f := range table {
+			if f.Key == key {
+				return i
+			}
+		}
+		return len(table)
+	}
+	slices.SortStableFunc(p, func(a, b Setting) int { return rank(a.Key) - rank(b.Key) })
+}
+
+// member is one key and value of a JSON object.
+type member struct {
+	key string
+	raw json.RawMessage
+}
+
+// readObject reads one JSON object, keeping its members in order, refusing duplicate
+// keys and anything after the object.
+func readObject(data []byte) ([]member, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, jsonErr(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return nil, fmt.Errorf("want an object of keys, got %s", tokenKind(tok))
+	}
+	var ms []member
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, jsonErr(err)
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return nil, fmt.Errorf("key %q appears twice", key)
+		}
+		seen[key] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, jsonErr(err)
+		}
+		ms = append(ms, member{key, raw})
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return nil, jsonErr(err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON object")
+	}
+	return ms, nil
+}
+
+func tokenKind(tok json.Token) string {
+	switch tok.(type) {
+	case json.Delim:
+		return "an array"
+	case string:
+		return "a string"
+	case float64:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "null"
+}
+
+// jsonErr says what is wrong with a file that is not JSON.
+func jsonErr(err error) error {
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("not valid JSON at byte %d: %v", se.Offset, err)
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
+		return errors.New("not valid JSON: it ends too soon")
+	}
+	return err
+}
+
+// File is a scenario file: a name, a summary, a base every run starts from (over
+// Default), and the runs, each a name and what it changes.
+//
+//	name: moderation
+//	summary: interrupt moderation off and at 50us
+//	base: {mode: msix, duration: 2s}
+//	runs:
+//	  - name: off
+//	  - name: itr50
+//	    moderation_interval: 50us
+type File struct {
+	Name    string
+	Summary string
+	Base    Patch
+	Runs    []Run
+}
+
+// Run is one run of a file: its name in tables and file names, and its settings.
+type Run struct {
+	Name string
+	Set  Patch
+}
+
+// MaxFileSize bounds a scenario file.
+const MaxFileSize = 1 << 20
+
+// ReadFile reads the scenario file at path; see ParseFile.
+func ReadFile(path string) (*File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ParseFile(path, data)
+}
+
+// ParseFile parses data as the scenario file path: YAML when path ends in .yaml or
+// .yml, JSON otherwise. Every error names the file and, where there is one, the key;
+// errors.Is(err, ErrConfig) holds. A run's name must be usable in file names (letters,
+// digits and "._=+-") and unique.
+func ParseFile(path string, data []byte) (*File, error) {
+	f, err := parseFile(path, data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w (%w)", path, err, ErrConfig)
+	}
+	return f, nil
+}
+
+func parseFile(path string, data []byte) (*File, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("larger than %d bytes", MaxFileSize)
+	}
+	yamlFile := isYAML(path)
+	if yamlFile {
+		// YAML becomes JSON first, so both forms go through one strict decoder and
+		// name keys alike. Duplicate keys are refused.
+		j, err := yaml.YAMLToJSONStrict(data)
+		if err != nil {
+			return nil, err
+		}
+		data = j
+	}
+	f, err := decodeFile(data)
+	if err != nil && yamlFile && strings.Contains(err.Error(), "got bool") {
+		err = fmt.Errorf("%w (YAML reads yes, no, on and off as booleans: quote the value)", err)
+	}
+	return f, err
+}
+
+func decodeFile(data []byte) (*File, error) {
+	members, err := readObject(data)
+	if err != nil {
+		return nil, err
+	}
+	f := &File{}
+	var runs json.RawMessage
+	for _, m := range members {
+		switch m.key {
+		case "name", "summary":
+			s, err := jsonString(m.raw, "a string")
+			if err != nil {
+				return nil, fmt.Errorf("key %q: %v", m.key, err)
+			}
+			if m.key == "name" {
+				f.Name = s
+			} else {
+				f.Summary = s
+			}
+		case "base":
+			if f.Base, err = decodePatch(m.raw, false); err != nil {
+				if strings.Contains(err.Error(), `unknown key "name"`) {
+					err = errors.New(`key "name" belongs to a run`)
+				}
+				return nil, fmt.Errorf("base: %w", err)
+			}
+		case "runs":
+			runs = m.raw
+		default:
+			return nil, fmt.Errorf("unknown key %q", m.key)
+		}
+	}
+	var list []json.RawMessage
+	if runs != nil && jsonKind(runs) == "array" {
+		if err := json.Unmarshal(runs, &list); err != nil {
+			return nil, jsonErr(err)
+		}
+	}
+	if len(list) == 0 {
+		return nil, errors.New(`key "runs": want a list of at least one run`)
+	}
+	seen := map[string]bool{}
+	for i, raw := range list {
+		r, err := decodeRun(raw)
+		if err != nil {
+			return nil, fmt.Errorf("runs[%d]: %w", i, err)
+		}
+		if seen[r.Name] {
+			return nil, fmt.Errorf("runs[%d]: key \"name\": %q is used twice", i, r.Name)
+		}
+		seen[r.Name] = true
+		f.Runs = append(f.Runs, r)
+	}
+	if f.Name == "" {
+		f.Name = "file"
+	}
+	if err := results.CheckName("scenario", f.Name); err != nil {
+		return nil, fmt.Errorf("key \"name\": %v", err)
+	}
+	return f, nil
+}
+
+func decodeRun(raw json.RawMessage) (Run, error) {
+	members, err := readObject(raw)
+	if err != nil {
+		return Run{}, err
+	}
+	var r Run
+	for _, m := range members {
+		if m.key == "name" {
+			if r.Name, err = jsonString(m.raw, "a string"); err != nil {
+				return Run{}, fmt.Errorf("key \"name\": %v", err)
+			}
+		}
+	}
+	if err := results.CheckName("run", r.Name); err != nil {
+		return Run{}, fmt.Errorf("key \"name\": %v", err)
+	}
+	if r.Set, err = decodePatch(raw, true); err != nil {
+		return Run{}, err
+	}
+	return r, nil
+}
+
+// isYAML reports whether a scenario file is YAML, by its extension (.yaml or .yml); any
+// other file is JSON.
+func isYAML(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".yaml" || ext == ".yml"
+}
+
+// MarshalJSON writes f as a scenario file that ParseFile reads back to the same File.
+func (f *File) MarshalJSON() ([]byte, error) {
+	patch := func(p Patch, name string) json.RawMessage {
+		var b bytes.Buffer
+		b.WriteByte('{')
+		if name != "" {
+			n, _ := json.Marshal(name)
+			b.WriteString(`"name":`)
+			b.Write(n)
+		}
+		for i, st := range p {
+			if i > 0 || name != "" {
+				b.WriteByte(',')
+			}
+			k, _ := json.Marshal(st.Key)
+			b.Write(k)
+			b.WriteByte(':')
+			b.Write(st.raw)
+		}
+		b.WriteByte('}')
+		return b.Bytes()
+	}
+	out := struct {
+		Name    string            `json:"name"`
+		Summary string            `json:"summary,omitempty"`
+		Base    json.RawMessage   `json:"base"`
+		Runs    []json.RawMessage `json:"runs"`
+	}{Name: f.Name, Summary: f.Summary, Base: patch(f.Base, "")}
+	for _, r := range f.Runs {
+		out.Runs = append(out.Runs, patch(r.Set, r.Name))
+	}
+	return json.Marshal(out)
+}

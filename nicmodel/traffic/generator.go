@@ -1,0 +1,207 @@
+package traffic
+
+import (
+	"runtime"
+	"runtime/metrics"
+	"sync/atomic"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/affinity"
+	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/core/hist"
+	"github.com/ndisbench/ndisbench/nicmodel"
+)
+
+// Invariants (Generator):
+//   - Run's goroutine is the only writer of the NIC's receive side (Stage, Flush, Poll)
+//     and of everything in Stats; Stats may be read once Run has returned.
+//   - The lag histogram is a hist.IntervalRecorder: Run records and syncs (every 256
+//     iterations); CollectLag, from one collector goroutine, publishes a new generation
+//     and collects what Run handed over (or everything, once Run has returned).
+//   - stop: Stop sets it from any goroutine; Run sees it at its next check.
+
+// GeneratorConfig is what a Generator sends, into what, and how.
+type GeneratorConfig struct {
+	NIC         *nicmodel.NIC
+	Schedule    *Schedule
+	Flows       *Flows
+	Sizes       *Sizes
+	Indirection *nicmodel.Indirection // NIC RSS: hash → queue; nil: every packet to queue 0
+	Clock       core.Clock            // the run's clock; nil: core.Monotonic
+	CPU         int                   // real CPU to pin Run's thread to; -1: none
+	// Poll makes the generator release interrupts that moderation deferred, as time
+	// passes (NIC.Poll): set it when the NIC moderates.
+	Poll bool
+	// Periodic, when set, is called about every PeriodicEvery ns of the clock, from Run's
+	// goroutine: a second device on a shared line raising its interrupts, say.
+	Periodic      func()
+	PeriodicEvery int64
+}
+
+// Timeline is when a generator sends, on its clock: the schedule's time 0 is Start;
+// packets intended before WarmEnd are the warm-up (sent and counted, not measured); the
+// first packet intended at or after End is not sent.
+type Timeline struct {
+	Start, WarmEnd, End int64
+}
+
+// Generator is the open-loop load generator: it writes each packet into the NIC when its
+// intended time (Schedule) comes, with a flow (Flows) and a size (Sizes), and never slows
+// the schedule when it falls behind: the lag is recorded, and latency is measured from
+// the intended time. Run it on a goroutine of its own.
+type Generator struct {
+	cfg    GeneratorConfig
+	tl     Timeline
+	lag    *hist.IntervalRecorder
+	lagGen atomic.Uint64
+	stop   atomic.Bool
+	stats  Stats
+}
+
+// NewGenerator returns a generator of c's packets over tl.
+func NewGenerator(c GeneratorConfig, tl Timeline) *Generator {
+	if c.Clock == nil {
+		c.Clock = core.Monotonic{}
+	}
+	return &Generator{cfg: c, tl: tl,
+		lag: hist.NewIntervalRecorder([]*hdrhistogram.Histogram{hist.NewLatency()})}
+}
+
+// Timeline returns when the generator sends.
+func (g *Generator) Timeline() Timeline { return g.tl }
+
+// Stats is what a generator did; read it after Run returns.
+type Stats struct {
+	PinnedCPU       int       // the real CPU Run was pinned to; -1: not pinned
+	Started         time.Time // wall clock when the first measured packet was due
+	Interrupted     bool      // Stop ended the run before End
+	Generated       uint64    // packets written or dropped, warm-up included
+	Measured        uint64    // of those, intended at or after WarmEnd
+	MeasuredDropped uint64    // of those, dropped by the NIC
+	LastIntended    int64     // the last measured packet's intended time
+	LastWrite       int64     // and when it was written
+	Mallocs         uint64    // heap objects the process allocated while measured packets were sent
+}
+
+// Stop asks Run to stop sending at its next check (within 256 packets or idle turns).
+// Any goroutine.
+func (g *Generator) Stop() { g.stop.Store(true) }
+
+// Stats returns what Run did. Call it after Run has returned.
+func (g *Generator) Stats() Stats { return g.stats }
+
+// CollectLag ends the lag histogram's current interval: it adds to into[0] how far behind
+// its intended time each measured packet was written since the last call, and empties
+// it. One collector at a time, after Run has started or returned (it waits for Run's next
+// check, at most 256 packets or idle turns).
+func (g *Generator) CollectLag(into []*hdrhistogram.PackedHistogram) {
+	g.lag.Collect(g.lagGen.Add(1), nil, into)
+}
+
+const allocsMetric = "/gc/heap/allocs:objects"
+
+// Run sends the schedule's packets from Start to End, then writes back what the NIC
+// holds. It locks its goroutine to an OS thread, pinned to CPU where the OS allows.
+func (g *Generator) Run() {
+	g.stats.PinnedCPU = -1
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	c, tl := &g.cfg, g.tl
+	if c.CPU >= 0 {
+		if undo, err := affinity.Pin(c.CPU); err == nil {
+			g.stats.PinnedCPU = c.CPU
+			defer undo()
+		}
+	}
+	lag := g.lag
+	defer lag.Close()
+	clock := c.Clock
+	sample := []metrics.Sample{{Name: allocsMetric}}
+	readAllocs := func() uint64 {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return sample[0].Value.Uint64()
+	}
+	st := &g.stats
+	nic := c.NIC
+	var allocs0 uint64
+	warm, staged := false, false
+	nic.MeasureFrom(tl.WarmEnd)
+	next := tl.Start + c.Schedule.Next()
+	periodicNext := tl.Start
+	for i := uint64(0); ; i++ {
+		now := clock.Now()
+		if c.Periodic != nil && now >= periodicNext {
+			c.Periodic()
+			periodicNext += c.PeriodicEvery
+		}
+		if next >= tl.End {
+			break
+		}
+		if next > now { // early: write back what is held, and wait
+			if staged {
+				nic.Flush(now)
+				staged = false
+			}
+			if c.Poll {
+				nic.Poll(now)
+			}
+			if g.checkIn(i) {
+				break
+			}
+			if i&(1<<14-1) == 0 {
+				runtime.Gosched() // oversubscribed machines: let others in
+			}
+			continue
+		}
+		if !warm && next >= tl.WarmEnd {
+			warm = true
+			st.Started = time.Now()
+			allocs0 = readAllocs()
+		}
+		flow := c.Flows.Next()
+		h := c.Flows.Hash(flow)
+		q := 0
+		if c.Indirection != nil {
+			q = c.Indirection.Lookup(h)
+		}
+		nic.Stage(q, core.NBL{Intended: next, Hash: h, Size: uint16(c.Sizes.Next())}, now)
+		staged = true
+		st.Generated++
+		if warm {
+			st.Measured++
+			lag.Record(0, now-next)
+			st.LastIntended, st.LastWrite = next, now
+		}
+		if c.Poll && i&63 == 0 {
+			nic.Poll(now)
+		}
+		if g.checkIn(i) {
+			break
+		}
+		next = tl.Start + c.Schedule.Next()
+	}
+	nic.Flush(clock.Now())
+	st.MeasuredDropped = nic.DroppedFrom()
+	if warm {
+		st.Mallocs = readAllocs() - allocs0
+	}
+}
+
+// checkIn is the generator's check every 256 iterations: it hands its lag histogram
+// over when a rotation asks, and reports whether the run was stopped.
+func (g *Generator) checkIn(i uint64) bool {
+	if i&255 != 0 {
+		return false
+	}
+	g.lag.Sync(g.lagGen.Load())
+	if g.stop.Load() {
+		g.stats.Interrupted = true
+		return true
+	}
+	return false
+}
