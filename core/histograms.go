@@ -18,9 +18,9 @@ func (p *Platform) HistID(name string) (Hist, bool) {
 	return 0, false
 }
 
-// Record adds v (clamped as the package's Record) to histogram h of vCPU cpu. Only on
-// vCPU cpu's own thread: from an ISR, a DPC or a Stack.Indicate call running on it. It
-// neither allocates nor locks.
+// Record adds v (clamped as hist.Record) to histogram h of vCPU cpu. Only on vCPU cpu's
+// own thread: from an ISR, a DPC or a Stack.Indicate call running on it; before Start,
+// from the one goroutine that owns the platform. It neither allocates nor locks.
 func (p *Platform) Record(cpu int, h Hist, v int64) { p.vcpus[cpu].rec.record(h, v) }
 
 // RotateHistograms ends the current histogram interval: every vCPU hands over what it
@@ -61,7 +61,13 @@ func (p *Platform) RotateHistograms(fn func(name string, h *hdrhistogram.PackedH
 // collect.
 func (p *Platform) rotateLocked() {
 	iv := p.collect.interval
-	if p.state.Load() != platformNew { // vCPUs that never ran recorded nothing
+	if !p.ran.Load() {
+		// No vCPU thread ever ran, so none will hand anything over: take what code on
+		// the caller's goroutine recorded for them (Record before Start) directly.
+		for _, v := range p.vcpus {
+			v.rec.CollectStopped(iv)
+		}
+	} else {
 		gen := p.histGen.Add(1)
 		for _, v := range p.vcpus {
 			v.wake()

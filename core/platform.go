@@ -83,6 +83,7 @@ type Platform struct {
 		isrTotal *hdrhistogram.Histogram         // and its total
 	}
 	state      atomic.Int32 // platformNew → platformRunning → platformStopped
+	ran        atomic.Bool  // the vCPU threads were started (they hand their histograms over)
 	wg         sync.WaitGroup
 	gomaxprocs int // GOMAXPROCS when the vCPUs started
 }
@@ -217,6 +218,7 @@ func (p *Platform) Start() error {
 		return errors.New("core: platform: Start called twice")
 	}
 	p.gomaxprocs = runtime.GOMAXPROCS(0)
+	p.ran.Store(true)
 	ready := make(chan struct{}, len(p.vcpus))
 	for _, v := range p.vcpus {
 		p.wg.Add(1)

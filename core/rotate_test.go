@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"testing"
+	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
@@ -56,5 +57,28 @@ func TestPlatformHistsValidated(t *testing.T) {
 		if _, err := core.NewPlatform(core.PlatformConfig{VCPUs: 1, NoPin: true, Hists: names}); err == nil {
 			t.Errorf("Hists %q accepted", names)
 		}
+	}
+}
+
+// TestMetricsOfAPlatformThatNeverRan: a platform stopped before it started reports what
+// was recorded on it from its owner's goroutine, and does not wait for vCPU threads that
+// never ran.
+func TestMetricsOfAPlatformThatNeverRan(t *testing.T) {
+	p, err := core.NewPlatform(core.PlatformConfig{VCPUs: 2, NoPin: true, Hists: []string{"extra"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra, _ := p.HistID("extra")
+	p.Record(1, extra, 42)
+	p.Stop()
+	done := make(chan *core.Metrics)
+	go func() { done <- p.Metrics() }()
+	select {
+	case m := <-done:
+		if h := m.Hist("extra"); h.TotalCount() != 1 || h.Max() != 42 {
+			t.Errorf("extra = %d values, max %d; want the one 42 recorded before Start", h.TotalCount(), h.Max())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Metrics of a platform that never ran does not return")
 	}
 }
