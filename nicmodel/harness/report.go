@@ -62,8 +62,10 @@ func (r *rig) report(rep *Report, counters map[string]uint64, drained bool) {
 	if gs.Generated != ns.Written+ns.Dropped {
 		broken("conservation", "generated %d != written %d + dropped %d", gs.Generated, ns.Written, ns.Dropped)
 	}
-	if tot.NBLs != ns.Written {
-		broken("conservation", "written %d, indicated %d (%d still in flight after the drain)", ns.Written, tot.NBLs, int64(ns.Written)-int64(tot.NBLs))
+	if tot.NBLs < ns.Written {
+		broken("conservation", "written %d, indicated %d: %d never indicated", ns.Written, tot.NBLs, ns.Written-tot.NBLs)
+	} else if tot.NBLs > ns.Written {
+		broken("conservation", "written %d, indicated %d: %d indications more than packets", ns.Written, tot.NBLs, tot.NBLs-ns.Written)
 	}
 	if c[metric.Indicated] != tot.NBLs {
 		broken("accounting", "the framework counted %d indications, the stack %d", c[metric.Indicated], tot.NBLs)
@@ -78,8 +80,14 @@ func (r *rig) report(rep *Report, counters map[string]uint64, drained bool) {
 		rep.Broken = append(rep.Broken, Failure(f))
 	}
 	if !drained {
-		broken("drain", "%d packets still not indicated %v after the traffic stopped, or a vector left masked (a lost interrupt, or a batch never re-enabled)",
-			int64(ns.Written)-int64(c[metric.Indicated]), sc.DrainTimeout)
+		why := "a vector left masked (a batch never re-enabled)"
+		switch ind := c[metric.Indicated]; {
+		case ind < ns.Written:
+			why = uitoa(ns.Written-ind) + " packets never indicated (a lost interrupt, a lost packet, or a batch never re-enabled)"
+		case ind > ns.Written:
+			why = uitoa(ind-ns.Written) + " more indications than packets written"
+		}
+		broken("drain", "not drained %v after the traffic stopped: %s", sc.DrainTimeout, why)
 	}
 	for _, v := range rep.Violations {
 		broken(v.Rule, "%s", v.Detail)
