@@ -76,6 +76,13 @@ func ParseIdleStrategy(s string) (IdleStrategy, error) {
 	return 0, fmt.Errorf("core: unknown idle strategy %q (want spin, spin-yield or spin-park)", s)
 }
 
+// Defaults of a PlatformConfig's zero fields.
+const (
+	DefaultSpin     = 20 * time.Microsecond  // Spin: the spin phase before yielding or parking
+	DefaultBudget   = 100 * time.Microsecond // Budget: the DPC watchdog budget (R9)
+	DefaultDPCQueue = 1024                   // DPCQueue: each vCPU's DPC queue capacity
+)
+
 // PlatformConfig describes the simulated machine: its vCPUs, how they idle, what
 // interrupts it offers, and the NDIS-side policies (throttle, watchdog budget).
 type PlatformConfig struct {
@@ -83,19 +90,19 @@ type PlatformConfig struct {
 	CPUs     affinity.CPUList // real CPUs; vCPU i runs on CPUs[i mod len]; empty: the allowed set
 	NoPin    bool             // do not try to pin (the run is then unpinned by choice)
 	Idle     IdleStrategy     // idle strategy of every vCPU
-	Spin     time.Duration    // spin phase before yielding or parking; 0 means 20µs
+	Spin     time.Duration    // spin phase before yielding or parking; 0 means DefaultSpin
 	MSI      MSIMode          // what a driver that supports MSI is granted
 	Messages int              // MSI-X messages offered; 0 means VCPUs
 	LineCPU  int              // vCPU the line (and MSI's one message) is routed to
 	MaxNBLs  int              // receive throttle per DPC call (R8); 0 means IndicateAll
-	Budget   time.Duration    // DPC watchdog budget per batch and per DPC (R9); 0 means 100µs
-	DPCQueue int              // capacity of each vCPU's DPC queue, a power of two; 0 means 1024
+	Budget   time.Duration    // DPC watchdog budget per batch and per DPC (R9); 0 means DefaultBudget
+	DPCQueue int              // capacity of each vCPU's DPC queue, a power of two; 0 means DefaultDPCQueue
 	// Hists names extra per-vCPU latency histograms (nanoseconds, hist.NewLatency's
 	// range) that code running on a vCPU records into with Platform.Record: a stack's
 	// per-packet timings, say. They are rotated, merged and reported with the framework's.
 	Hists []string
-	// Clock is the run's time source for every timestamp and injected cost; nil means
-	// Monotonic, the real clock.
+	// Clock is the run's time source for every timestamp and injected cost; the zero
+	// Clock is the real one.
 	Clock Clock
 	// Observer, when not nil, is told of every interrupt and DPC event as it happens
 	// (Observer's documentation says on which thread). nil costs the hot path nothing.
@@ -115,7 +122,7 @@ func (c PlatformConfig) withDefaults() (PlatformConfig, error) {
 		return c, configErr("VCPUs", "must be 1..%d, got %d", MaxVCPUs, c.VCPUs)
 	}
 	if c.Spin == 0 {
-		c.Spin = 20 * time.Microsecond
+		c.Spin = DefaultSpin
 	}
 	if c.Spin < 0 {
 		return c, configErr("Spin", "must not be negative, got %v", c.Spin)
@@ -146,16 +153,13 @@ func (c PlatformConfig) withDefaults() (PlatformConfig, error) {
 		return c, configErr("MaxNBLs", "must be positive (or 0 for indicate-all), got %d", c.MaxNBLs)
 	}
 	if c.Budget == 0 {
-		c.Budget = 100 * time.Microsecond
+		c.Budget = DefaultBudget
 	}
 	if c.Budget < 0 {
 		return c, configErr("Budget", "must be positive, got %v", c.Budget)
 	}
 	if c.DPCQueue == 0 {
-		c.DPCQueue = 1024
-	}
-	if c.Clock == nil {
-		c.Clock = Monotonic{}
+		c.DPCQueue = DefaultDPCQueue
 	}
 	if c.DPCQueue < 2 || c.DPCQueue&(c.DPCQueue-1) != 0 {
 		return c, configErr("DPCQueue", "must be a power of two >= 2, got %d", c.DPCQueue)

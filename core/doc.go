@@ -73,7 +73,7 @@
 // # Seams
 //
 // Time: every timestamp and every injected cost goes through the platform's Clock
-// (PlatformConfig.Clock; Monotonic, the real clock, by default), which code running on
+// (PlatformConfig.Clock; the zero Clock is the real one), which code running on
 // the platform reaches through Platform.Clock. Events: an Observer
 // (PlatformConfig.Observer), nil by default, is told of every raise, ISR, DPC queueing,
 // DPC, re-enable and batch end on the vCPU where it happens; a timeline trace or an

@@ -27,8 +27,10 @@ import (
 //     active to reach 0. Sequentially consistent atomics make one of the two see the other:
 //     after Deregister returns no handler is running or will run (R11).
 //   - Framework calls made outside any vCPU (QueueDPC, EnableInterrupt from an ordinary
-//     goroutine) hold Platform.external while they record, count and tell the observer:
-//     one such call at a time, so the outside recorder has one writer.
+//     goroutine or from a handler through the Interrupt) record into the outside
+//     recorder and tell the observer (CPU -1) under Platform.external, taken only around
+//     that recording: QueueDPC stays lock-free unless it breaks a rule or an observer
+//     watches.
 
 const (
 	ixRegistered int32 = iota
@@ -211,19 +213,18 @@ func (ix *Interrupt) exit() { ix.active.Add(-1) }
 // QueueDPC stands for NdisMQueueDpcEx: it queues this interrupt's DPC for message msg on
 // each vCPU in targets with context ctx (R6, R7), and returns the set where it was newly
 // queued; a vCPU whose DPC object for msg is already queued is left as it is. Any
-// goroutine. From inside a DPC, DPCCall.QueueDPC says which vCPU queued.
+// goroutine, lock-free. From inside a DPC, DPCCall.QueueDPC says which vCPU queued; from
+// an ISR, return TargetCPUs instead: a QueueDPC through the Interrupt is timed
+// (isr_to_dpc_cross_cpu) and reported (CPU -1) as from outside any vCPU.
 func (ix *Interrupt) QueueDPC(msg MessageID, targets CPUSet, ctx any) CPUSet {
 	if int(msg) >= len(ix.msgs) || ix.state.Load() != ixRegistered {
 		return 0
 	}
-	p := ix.p
-	p.external.Lock()
-	defer p.external.Unlock()
-	return ix.queue(nil, msg, targets, ctx, p.clock.Now())
+	return ix.queue(nil, msg, targets, ctx, ix.p.clock.Now())
 }
 
 // queue queues the DPC objects of msg on targets. v is the queueing vCPU (nil outside
-// any, the caller holding Platform.external).
+// any).
 func (ix *Interrupt) queue(v *vcpu, msg MessageID, targets CPUSet, ctx any, now int64) CPUSet {
 	by := -1
 	if v != nil {
@@ -244,6 +245,9 @@ func (ix *Interrupt) queue(v *vcpu, msg MessageID, targets CPUSet, ctx any, now 
 		}
 		o.ctx, o.insertedAt, o.insertedBy, o.requeued = ctx, now, int32(by), false
 		ms.outstanding.Add(1)
+		if ix.p.obs != nil { // before the push: the target may start it at once
+			ix.p.observe(v, Event{Kind: EventDPCQueued, Time: now, Interrupt: ix, Message: msg, Target: cpu, By: by})
+		}
 		target := ix.p.vcpus[cpu]
 		if !target.dpcq.Push(o) {
 			// Cannot happen: the queue holds every object that may target it.
@@ -251,9 +255,6 @@ func (ix *Interrupt) queue(v *vcpu, msg MessageID, targets CPUSet, ctx any, now 
 		}
 		target.wake()
 		newly |= 1 << uint(cpu)
-		if ix.p.obs != nil {
-			ix.p.observe(v, Event{Kind: EventDPCQueued, Time: now, Interrupt: ix, Message: msg, Target: cpu, By: by})
-		}
 	}
 	return newly
 }
@@ -283,13 +284,11 @@ func (ix *Interrupt) EnableInterrupt(msg MessageID) {
 	if int(msg) >= len(ix.msgs) {
 		return
 	}
-	ix.p.external.Lock()
 	ix.enable(nil, msg)
-	ix.p.external.Unlock()
 }
 
 // enable closes the open batch (if any) and calls the enable handler. v is the vCPU it
-// runs on (nil outside any, the caller holding Platform.external).
+// runs on (nil outside any).
 func (ix *Interrupt) enable(v *vcpu, msg MessageID) {
 	p := ix.p
 	ms := &ix.msgs[msg]
@@ -312,15 +311,15 @@ func (ix *Interrupt) enable(v *vcpu, msg MessageID) {
 }
 
 // closeBatch records one finished interrupt DPC batch of ix's message msg, d long,
-// closed at now on v (nil: outside, under Platform.external), and checks it against the
-// budget.
+// closed at now on v (nil: outside any vCPU), and checks it against the budget.
 func (p *Platform) closeBatch(v *vcpu, ix *Interrupt, msg MessageID, now, d int64) {
-	rec := p.recOf(v)
+	rec := p.lockRec(v)
 	rec.record(HistBatchDuration, d)
 	rec.inc(CtrBatches)
 	if d > int64(p.cfg.Budget) {
 		rec.inc(CtrBatchesOverBudget)
 	}
+	p.unlockRec(v)
 	if p.obs != nil {
 		p.observe(v, Event{Kind: EventBatchEnd, Time: now, Interrupt: ix, Message: msg, Duration: d})
 	}

@@ -88,12 +88,16 @@ type Observer interface {
 }
 
 // observe tells the observer of e, which happened on v, or outside any vCPU when v is
-// nil (the caller then holds p.external). Callers check p.obs != nil first, so that an
-// unobserved platform builds no event.
+// nil (under p.external, so that those arrive one at a time). Callers check p.obs != nil
+// first, so that an unobserved platform builds no event.
 func (p *Platform) observe(v *vcpu, e Event) {
-	e.CPU = -1
 	if v != nil {
 		e.CPU = v.id
+		p.obs.Observe(e)
+		return
 	}
+	e.CPU = -1
+	p.external.Lock()
 	p.obs.Observe(e)
+	p.external.Unlock()
 }

@@ -322,6 +322,8 @@ func (v *vcpu) runDPC(o *dpcObject) {
 		v:        v,
 		ix:       ix,
 	}
+	ms := &ix.msgs[o.msg]
+	wasMasked := ms.masked.Load()
 	if ix.typ == MessageBased {
 		ix.chars.MessageDPC(ix.ctx, o.msg, call)
 	} else {
@@ -340,10 +342,11 @@ func (v *vcpu) runDPC(o *dpcObject) {
 	if p.obs != nil {
 		p.observe(v, Event{Kind: EventDPCEnd, Time: end, Interrupt: ix, Message: o.msg, Indicated: call.indicated, More: more})
 	}
-	ms := &ix.msgs[o.msg]
 	if more {
 		rec.inc(CtrRequeues)
-		if call.enabled {
+		// Re-enabled in this call, through the DPCCall or the Interrupt: while this DPC
+		// has more pending its batch is not over, so no DPC of it may unmask.
+		if call.enabled || (wasMasked && !ms.masked.Load()) {
 			p.violate(v, ix, "R8", "DPC for message %d on vCPU %d re-enabled interrupts and set MorePending", o.msg, v.id)
 		}
 		if o.queued.CompareAndSwap(false, true) {

@@ -24,10 +24,10 @@ func (p *Platform) Violations() []Violation {
 }
 
 // violate records a contract violation of rule by ix's handlers, seen on vCPU v (nil:
-// outside any vCPU, the caller holding p.external). Off the hot path: it formats and
-// locks.
+// outside any vCPU). Off the hot path: it formats and locks.
 func (p *Platform) violate(v *vcpu, ix *Interrupt, rule, format string, args ...any) {
-	p.recOf(v).inc(CtrViolations)
+	p.lockRec(v).inc(CtrViolations)
+	p.unlockRec(v)
 	if ix != nil {
 		ix.violations.Add(1)
 	}
@@ -38,11 +38,19 @@ func (p *Platform) violate(v *vcpu, ix *Interrupt, rule, format string, args ...
 	p.viol.Unlock()
 }
 
-// recOf returns the recorder of work done on v, or outside any vCPU when v is nil (the
-// caller then holds p.external).
-func (p *Platform) recOf(v *vcpu) *recorder {
+// lockRec returns the recorder of work done on v: v's own, or, when v is nil, the one of
+// work done outside any vCPU, after locking p.external. Pair it with unlockRec(v).
+func (p *Platform) lockRec(v *vcpu) *recorder {
 	if v != nil {
 		return v.rec
 	}
+	p.external.Lock()
 	return p.external.rec
+}
+
+// unlockRec ends a lockRec.
+func (p *Platform) unlockRec(v *vcpu) {
+	if v == nil {
+		p.external.Unlock()
+	}
 }

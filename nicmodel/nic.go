@@ -59,10 +59,18 @@ func ParseMode(s string) (Mode, error) {
 	return 0, fmt.Errorf("nicmodel: mode: %q is not msix, msi or line", s)
 }
 
+// Limits and defaults of a Config.
+const (
+	MaxQueues       = 64      // RX queues: one bit each in the cause register
+	DefaultRingSize = 1024    // descriptors per queue when RingSize is 0
+	MaxRingSize     = 1 << 20 // descriptors per queue
+	MaxBuffers      = 1 << 20 // receive buffers per queue
+)
+
 // Config describes the simulated NIC.
 type Config struct {
-	Queues   int  // RX queues, 1..64
-	RingSize int  // descriptors per queue, a power of two; 0 means 1024
+	Queues   int  // RX queues, 1..MaxQueues
+	RingSize int  // descriptors per queue, a power of two 2..MaxRingSize; 0 means DefaultRingSize
 	Buffers  int  // receive buffers per queue; 0 means RingSize
 	Mode     Mode // how it interrupts
 	// ModerationInterval is the least time between two interrupts of one vector (like
@@ -73,7 +81,7 @@ type Config struct {
 	ModerationPackets int
 	// MMIORead is the cost of reading the cause register, spent in ReadCause (busy-wait).
 	MMIORead time.Duration
-	// Clock is the time source whose Spin spends MMIORead; nil means core.Monotonic. The
+	// Clock is the clock whose Spin spends MMIORead; the zero Clock is the real one. The
 	// run gives the NIC its platform's clock.
 	Clock core.Clock
 	// WriteBack is how many descriptors a queue writes back (publishes to the driver) at
@@ -159,29 +167,26 @@ type paddedUint64 struct {
 
 // New validates cfg and builds a NIC with every buffer posted.
 func New(cfg Config) (*NIC, error) {
-	if cfg.Queues < 1 || cfg.Queues > 64 {
-		return nil, configErr("queues", "must be 1..64, got %d", cfg.Queues)
+	if cfg.Queues < 1 || cfg.Queues > MaxQueues {
+		return nil, configErr("queues", "must be 1..%d, got %d", MaxQueues, cfg.Queues)
 	}
 	if cfg.RingSize == 0 {
-		cfg.RingSize = 1024
+		cfg.RingSize = DefaultRingSize
 	}
-	if cfg.RingSize < 2 || cfg.RingSize&(cfg.RingSize-1) != 0 || cfg.RingSize > 1<<20 {
-		return nil, configErr("ring_size", "must be a power of two 2..1048576, got %d", cfg.RingSize)
+	if cfg.RingSize < 2 || cfg.RingSize&(cfg.RingSize-1) != 0 || cfg.RingSize > MaxRingSize {
+		return nil, configErr("ring_size", "must be a power of two 2..%d, got %d", MaxRingSize, cfg.RingSize)
 	}
 	if cfg.Buffers == 0 {
 		cfg.Buffers = cfg.RingSize
 	}
-	if cfg.Buffers < 1 || cfg.Buffers > 1<<20 {
-		return nil, configErr("buffers", "must be 1..1048576, got %d", cfg.Buffers)
+	if cfg.Buffers < 1 || cfg.Buffers > MaxBuffers {
+		return nil, configErr("buffers", "must be 1..%d, got %d", MaxBuffers, cfg.Buffers)
 	}
 	if _, ok := modeNames[cfg.Mode]; !ok {
 		return nil, configErr("mode", "unknown mode %d", int(cfg.Mode))
 	}
 	if cfg.WriteBack == 0 {
 		cfg.WriteBack = DefaultWriteBack
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = core.Monotonic{}
 	}
 	if cfg.WriteBack < 1 || cfg.WriteBack > 1024 {
 		return nil, configErr("write_back", "must be 1..1024, got %d", cfg.WriteBack)

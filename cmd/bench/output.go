@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -81,10 +82,12 @@ func printRunTable(w io.Writer, def *scenarioDef, res *results.Result) {
 	for i := range res.Runs {
 		r := &res.Runs[i]
 		secs := float64(r.DurationNs) / 1e9
-		irq := float64(r.Counters[metric.Interrupts])
+		// Both over the measured window: interrupts from the warm-up's end to the halt,
+		// packets delivered of those intended in the window.
+		irq := float64(r.Counters[metric.MeasuredIRQs])
 		perIRQ := 0.0
 		if irq > 0 {
-			perIRQ = float64(r.Counters[metric.Indicated]) / irq
+			perIRQ = float64(r.Counters[metric.MeasuredGenerated]-r.Counters[metric.MeasuredDropped]) / irq
 		}
 		drop := r.Rates.DropPct
 		irqRate := 0.0
@@ -153,4 +156,10 @@ func siCount(v float64) string {
 	default:
 		return fmt.Sprintf("%.0f", v)
 	}
+}
+
+// isTerminal reports whether f is a terminal (a character device).
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

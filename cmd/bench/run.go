@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,12 +13,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/nicmodel/harness"
 	"github.com/ndisbench/ndisbench/nicmodel/scenario"
 	"github.com/ndisbench/ndisbench/results"
-	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 var runCommand = command{
@@ -267,7 +264,7 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 
 	env := results.DetectEnvironment()
-	clock := core.Monotonic{}
+	var clock core.Clock // the real clock, the one every run uses
 	env.ClockSource = clock.String()
 	env.ClockCostNs = results.MeasureClockCost(clock.Now)
 	res := results.New(def.Name, env)
@@ -335,243 +332,4 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		return fmt.Errorf("%w: partial results written to %s", errInterrupted, dir)
 	}
 	return nil
-}
-
-// chooseScenario returns what -scenario, -config or -replay names.
-func chooseScenario(f runFlags) (*scenarioDef, error) {
-	chosen := 0
-	for _, name := range []string{"scenario", "config", "replay"} {
-		if f.set[name] {
-			chosen++
-		}
-	}
-	if chosen > 1 {
-		return nil, usagef("run: flags -scenario, -config and -replay: give one of them")
-	}
-	switch {
-	case f.config != "":
-		file, err := scenario.ReadFile(f.config)
-		if err != nil {
-			return nil, usagef("run: flag -config: %v", err)
-		}
-		return &scenarioDef{File: file, source: "file " + f.config}, nil
-	case f.replay != "":
-		def, err := replayScenario(f.replay)
-		if err != nil {
-			return nil, usagef("run: flag -replay: %v", err)
-		}
-		return def, nil
-	}
-	def, _, err := builtin(f.scenario)
-	if err != nil {
-		return nil, usagef("run: flag -scenario: %v", err)
-	}
-	return def, nil
-}
-
-// replayScenario reads a result.json (PATH, or PATH:RUN for one run) and returns a
-// scenario whose runs are the recorded configs: the first repetition of each run name,
-// in the order they ran.
-func replayScenario(arg string) (*scenarioDef, error) {
-	path, only := arg, ""
-	if _, err := os.Stat(path); err != nil {
-		if i := strings.LastIndex(arg, ":"); i > 0 {
-			path, only = arg[:i], arg[i+1:]
-		}
-	}
-	res, err := results.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	file := &scenario.File{Name: res.Scenario, Summary: "a replay of " + path}
-	seen := map[string]bool{}
-	for _, r := range res.Runs {
-		if seen[r.Name] || (only != "" && r.Name != only) {
-			continue
-		}
-		seen[r.Name] = true
-		sc := scenario.Default()
-		if err := json.Unmarshal(r.Config, &sc); err != nil {
-			return nil, fmt.Errorf("%s: run %s: its config is not a scenario this ndisbench can replay (result.json before schema 1.1 kept another layout): %v", path, r.Name, err)
-		}
-		file.Runs = append(file.Runs, scenario.Run{Name: r.Name, Set: scenario.PatchOf(sc)})
-	}
-	if len(file.Runs) == 0 {
-		if only != "" {
-			return nil, fmt.Errorf("%s has no run %q", path, only)
-		}
-		return nil, fmt.Errorf("%s has no runs", path)
-	}
-	return &scenarioDef{File: file, source: "replay of " + path, replay: true}, nil
-}
-
-// plannedRun is one run to do.
-type plannedRun struct {
-	name string
-	rep  int
-	sc   scenario.Scenario
-}
-
-// planRuns builds every run's scenario: Default, the scenario's base, the flags, then
-// the run's own settings; the repetitions interleaved (A B A B ...). Every scenario is
-// resolved and validated here, so that a bad one exits 2 before anything runs.
-func planRuns(def *scenarioDef, f runFlags) ([]plannedRun, error) {
-	varies := def.varies()
-	for _, st := range f.settings {
-		switch {
-		case def.replay:
-			return nil, usagef("run: flag -%s: -replay reruns the recorded configuration exactly; to change it, write it as a scenario file", st.flag)
-		case contains(varies, st.Key):
-			return nil, usagef("run: flag -%s: %s varies %s itself; drop the flag or pick another scenario", st.flag, def.source, st.Key)
-		}
-	}
-	if f.count < 1 || f.count > 1000 {
-		return nil, usagef("run: flag -count: must be 1..1000, got %d", f.count)
-	}
-	allowed, err := affinity.Allowed()
-	if err != nil {
-		return nil, fmt.Errorf("run: %w", err)
-	}
-	base := scenario.Default()
-	def.Base.Apply(&base)
-	byFlag := map[string]string{} // key → the flag that set it last
-	for _, st := range f.settings {
-		st.Apply(&base)
-		byFlag[st.Key] = st.flag
-	}
-	var plan []plannedRun
-	for rep := 0; rep < f.count; rep++ {
-		for _, r := range def.Runs {
-			sc := base
-			r.Set.Apply(&sc)
-			sc = sc.Resolved()
-			if err := checkScenario(sc, allowed); err != nil {
-				return nil, usagef("run: %s", blame(def, r.Name, err, byFlag))
-			}
-			plan = append(plan, plannedRun{name: r.Name, rep: rep, sc: sc})
-		}
-	}
-	return plan, nil
-}
-
-// checkScenario validates sc, and what only this machine can tell: the CPUs it names
-// and the driver.
-func checkScenario(sc scenario.Scenario, allowed affinity.CPUList) error {
-	var errs []error
-	if err := sc.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	for _, c := range sc.CPUs {
-		if !allowed.Contains(c) {
-			errs = append(errs, &scenario.KeyError{Key: "cpus", Msg: fmt.Sprintf("CPU %d is not allowed to this process (allowed: %s)", c, allowed)})
-			break
-		}
-	}
-	if _, ok := harness.LookupDriver(sc.Driver); !ok {
-		var names []string
-		for _, d := range harness.Drivers() {
-			names = append(names, d.Name)
-		}
-		errs = append(errs, &scenario.KeyError{Key: "driver", Msg: fmt.Sprintf("%q is not a registered driver (want one of %s)", sc.Driver, strings.Join(names, ", "))})
-	}
-	return errors.Join(errs...)
-}
-
-// blame words a validation error for the user: the flag that set a bad key when one
-// did, else where the run came from.
-func blame(def *scenarioDef, run string, err error, byFlag map[string]string) string {
-	var flags []string
-	for _, k := range scenario.ErrKeys(err) {
-		if fl, ok := byFlag[k]; ok && !contains(flags, fl) {
-			flags = append(flags, fl)
-		}
-	}
-	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
-	if len(flags) > 0 {
-		return fmt.Sprintf("flag -%s: %s", strings.Join(flags, ", -"), msg)
-	}
-	return fmt.Sprintf("%s, run %s: %s", def.source, run, msg)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// checkOutputDir fails early when dir cannot receive results: it exists and is a file, or
-// holds files that are not a previous result set, or its parent cannot be made.
-func checkOutputDir(dir string) error {
-	fi, err := os.Stat(dir)
-	switch {
-	case err == nil && !fi.IsDir():
-		return fmt.Errorf("%s exists and is not a directory", dir)
-	case err == nil:
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			return err
-		}
-		if len(ents) > 0 {
-			return fmt.Errorf("%s is not empty; choose a new directory", dir)
-		}
-		return nil
-	case errors.Is(err, os.ErrNotExist):
-		return os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755)
-	default:
-		return err
-	}
-}
-
-func toResultRun(p plannedRun, rep *harness.Report) (results.Run, error) {
-	cfg, err := json.Marshal(rep.Scenario) // the resolved scenario: -replay reads it back
-	if err != nil {
-		return results.Run{}, err
-	}
-	pi := rep.Platform
-	run := results.Run{
-		Name: p.name, Repetition: p.rep, Config: cfg, Started: rep.Started,
-		DurationNs: int64(rep.Measured), Interrupted: rep.Interrupted, Counters: rep.Counters,
-		Platform: &results.Platform{
-			VCPUs: pi.VCPUs, CPUs: pi.CPUs, Pinned: pi.Pinned, PinError: pi.PinError, GOMAXPROCS: pi.GOMAXPROCS,
-			Idle: pi.Idle, Oversubscribed: pi.Oversubscribed, GeneratorCPU: rep.GeneratorCPU,
-		},
-		Rates: results.Rates{
-			OfferedPPS: rep.OfferedPPS, GeneratedPPS: rep.GeneratedPPS, AchievedPPS: rep.AchievedPPS,
-			DropPct: rep.DropPct, BehindMaxNs: rep.BehindMaxNs,
-		},
-		Histograms: map[string]results.Histogram{},
-	}
-	if run.Started.IsZero() {
-		run.Started = time.Now() // interrupted before the measured window began
-	}
-	for name, h := range rep.Hists {
-		unit := metric.Unit(name)
-		if unit == "" {
-			unit = metric.Nanoseconds
-		}
-		s, err := results.Summarize(h, unit)
-		if err != nil {
-			return results.Run{}, fmt.Errorf("run %s: histogram %s: %w", p.name, name, err)
-		}
-		run.Histograms[name] = s
-	}
-	return run, nil
-}
-
-// isTerminal reports whether f is a terminal (a character device).
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// intervalSets turns a run's periods into the interval log's sets, kept sparse.
-func intervalSets(rep *harness.Report) []results.IntervalSet {
-	sets := make([]results.IntervalSet, 0, len(rep.Intervals))
-	for _, iv := range rep.Intervals {
-		sets = append(sets, results.IntervalSet{Start: iv.Start, Length: iv.Length, Packed: iv.Hists})
-	}
-	return sets
 }

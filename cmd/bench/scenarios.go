@@ -27,20 +27,6 @@ type scenarioDef struct {
 	replay bool   // every run sets every key: scenario flags are refused
 }
 
-// varies returns the keys the runs set, which flags may not override.
-func (d *scenarioDef) varies() []string {
-	var keys []string
-	for _, k := range scenario.Keys() {
-		for _, r := range d.Runs {
-			if r.Set.Has(k) {
-				keys = append(keys, k)
-				break
-			}
-		}
-	}
-	return keys
-}
-
 // params describes the runs for "bench list": "msix (mode=msix), line (mode=line)".
 func (d *scenarioDef) params() string {
 	parts := make([]string, len(d.Runs))

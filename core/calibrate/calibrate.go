@@ -63,7 +63,7 @@ type Floors struct {
 	Pinned      bool        `json:"pinned"`    // every measuring thread was pinned
 	PinError    string      `json:"pin_error,omitempty"`
 	GOMAXPROCS  int         `json:"gomaxprocs"`
-	ClockSource string      `json:"clock_source"` // the hot-path clock (core.Monotonic)
+	ClockSource string      `json:"clock_source"` // the hot-path clock (the zero core.Clock)
 	ClockNs     float64     `json:"clock_ns"`     // cost of one read of it, median of batches
 	Clocks      []ClockCost `json:"clocks"`       // every clock considered
 
@@ -323,10 +323,10 @@ func chanWakeLatency(p *pair, n int, settle time.Duration) *hdrhistogram.Histogr
 
 // clock is the real clock every measurement reads: calibration measures the machine, so
 // it is never another run's clock.
-var clock = core.Monotonic{}
+var clock core.Clock
 
 // measureClocks measures each clock's cost per read: the median of 200 batches of 1000
-// reads. The first entry is the hot-path clock, core.Monotonic.
+// reads. The first entry is the hot-path clock, the zero core.Clock.
 func measureClocks() []ClockCost {
 	clocks := []struct {
 		name string

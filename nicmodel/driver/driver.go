@@ -11,12 +11,14 @@
 // Package nicmodel/harness runs a driver end to end, with traffic, warm-up, the
 // invariant checks of DESIGN.md §5 and result files; "bench run -driver NAME" does the
 // same from the command line once the driver is registered there (harness.Drivers).
-// Package core is the framework's implementation and can be ignored; so can core/hist,
-// core/calibrate, results and the rest of nicmodel.
+// Package core is the framework's implementation: a driver never calls it directly, but
+// the types aliased here keep their documentation there (core's package documentation
+// maps each to its NDIS name). core/hist, core/calibrate, results and the rest of
+// nicmodel can be ignored.
 //
-// nicmodel/driver/minimal is a complete small miniport to copy from;
-// nicmodel/driver/reference is the one the benchmarks run, with RSS, throttling and
-// fan-out.
+// This package's Example is a complete small miniport, run end to end: it is package
+// nicmodel/driver/minimal, the one to copy from; nicmodel/driver/reference is the one the
+// benchmarks run, with RSS, throttling and fan-out.
 package driver
 
 import (
@@ -82,10 +84,14 @@ type Interrupt interface {
 	// MessageTable is a copy of a message grant's table (R2); nil for a line.
 	MessageTable() []MessageInfo
 	// QueueDPC stands for NdisMQueueDpcEx (R6, R7): it returns where the DPC was newly
-	// queued. From inside a DPC use DPCCall.QueueDPC, which says which CPU queued.
+	// queued. From inside a DPC use DPCCall.QueueDPC, which says which CPU queued; from an
+	// ISR return ISRResult.TargetCPUs: a call through the Interrupt counts as made from
+	// outside any CPU.
 	QueueDPC(msg MessageID, targets CPUSet, ctx any) CPUSet
 	// DisableInterrupt masks the device's interrupt for msg (the registered Disable
-	// handler) and opens the batch the framework times (R9). An ISR calls it.
+	// handler) and tells the framework it stays masked until EnableInterrupt: the batch
+	// (which opened at the claiming ISR's start) must end with a re-enable (R9). An ISR
+	// calls it.
 	DisableInterrupt(msg MessageID)
 	// EnableInterrupt unmasks it and closes the batch (R9); from a DPC use
 	// DPCCall.EnableInterrupt.
@@ -155,7 +161,13 @@ func (n *NDIS) RegisterInterrupt(ctx any, chars InterruptCharacteristics) (Inter
 }
 
 // NewLineSource connects a device to the platform's line.
-func (n *NDIS) NewLineSource() (LineSource, error) { return n.p.NewLineSource() }
+func (n *NDIS) NewLineSource() (LineSource, error) {
+	src, err := n.p.NewLineSource()
+	if err != nil {
+		return nil, err // not a typed nil in the interface
+	}
+	return src, nil
+}
 
 // Raise raises a platform vector.
 func (n *NDIS) Raise(v Vector) { n.p.Raise(v) }

@@ -3,7 +3,9 @@ package harness_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -180,29 +182,31 @@ func TestBrokenDriversFail(t *testing.T) {
 		edit func(*scenario.Scenario)
 		want string   // the invariant that must be named ("": none may be)
 		also []string // others the flaw breaks too, as a consequence
+		says []string // what the failures' details must say, beyond naming the invariant
 	}{
 		// The control: the test miniport as it is passes, so the flaws below are what
 		// break their runs.
-		{"no flaw", flawNone, nil, "", nil},
+		{"no flaw", flawNone, nil, "", nil, nil},
 		// A packet taken and its buffer returned, never indicated: counts do not add
 		// up, and it never drains.
-		{"drops a packet", flawDrop, nil, "conservation", []string{"drain"}},
+		{"drops a packet", flawDrop, nil, "conservation", []string{"drain"}, nil},
 		// One NBL indicated twice: out of order in its stream, one too many.
-		{"indicates twice", flawDuplicate, nil, "order", []string{"conservation", "drain"}},
+		{"indicates twice", flawDuplicate, nil, "order", []string{"conservation", "drain"}, nil},
 		// Two NBLs of one queue swapped in one indication; moderation makes batches.
-		{"reorders a queue", flawReorder, moderate, "order", nil},
+		{"reorders a queue", flawReorder, moderate, "order", nil, nil},
 		// A batch that ends masked: the framework sees it (R9), and the vector's queues
 		// never drain.
-		{"never re-enables", flawNoEnable, nil, "R9", []string{"drain", "conservation"}},
+		{"never re-enables", flawNoEnable, nil, "R9", []string{"drain", "conservation"}, nil},
 		// Throttle 4, interrupts moderated to 32 packets so that DPCs stop at the
 		// throttle: one of them indicates a fifth.
-		{"indicates past the throttle", flawOverThrottle, func(sc *scenario.Scenario) { moderate(sc); sc.Throttle = 4 }, "R8", nil},
+		{"indicates past the throttle", flawOverThrottle, func(sc *scenario.Scenario) { moderate(sc); sc.Throttle = 4 }, "R8", nil, nil},
 		// Re-enabling in a call that says more is pending.
-		{"enables with more pending", flawEnableMorePending, nil, "R8", nil},
+		{"enables with more pending", flawEnableMorePending, nil, "R8", nil, nil},
 		// A message ISR saying "not mine": messages are never shared.
-		{"message ISR not mine", flawNotMine, nil, "R3", nil},
-		// Halt leaves the interrupt registered: the stray interrupt after Halt runs it.
-		{"halt does not deregister", flawNoDeregister, nil, "R11", nil},
+		{"message ISR not mine", flawNotMine, nil, "R3", nil, nil},
+		// Halt leaves the interrupt registered: the run sees it still registered, and the
+		// stray interrupt it sends after Halt runs the driver's handlers.
+		{"halt does not deregister", flawNoDeregister, nil, "R11", nil, []string{"still registered", "ran after Halt returned"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			sc := testScenario(nicmodel.ModeMSIX)
@@ -224,7 +228,7 @@ func TestBrokenDriversFail(t *testing.T) {
 			var rep *harness.Report
 			var err error
 			for try := 0; ; try++ {
-				rep, err = harness.Run(context.Background(), sc, harness.Options{Driver: factory})
+				rep, err = harness.Run(context.Background(), sc, harness.Options{Driver: driver.Info{Name: "flawed", New: factory}})
 				if rep == nil {
 					t.Fatalf("Run: no report: %v", err)
 				}
@@ -249,6 +253,14 @@ func TestBrokenDriversFail(t *testing.T) {
 			}
 			if !rep.Broke(tt.want) {
 				t.Errorf("%s is not among the broken invariants %q", tt.want, rep.Broken)
+			}
+			for _, want := range tt.says {
+				if !strings.Contains(fmt.Sprint(rep.Broken), want) {
+					t.Errorf("no failure says %q: %q", want, rep.Broken)
+				}
+			}
+			if rep.Scenario.Driver != "flawed" {
+				t.Errorf("the report names driver %q, not the one that ran", rep.Scenario.Driver)
 			}
 			for _, f := range rep.Broken {
 				if f.Detail == "" {

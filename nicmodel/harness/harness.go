@@ -4,6 +4,11 @@
 // driver, and checks the invariants of DESIGN.md §5. The report it returns carries the
 // merged histograms, the counters, the rates and the measured window period by period.
 //
+// Every timestamp and injected cost of a run goes through its clock (Options.Clock).
+// The harness's own waits do not: the warm-up cut, the interval rotations, the progress
+// ticks and the drain deadline are real time, which is what the real clock needs; a
+// simulated-time engine will drive those from its virtual clock.
+//
 // The harness leaves process-wide state alone: GOMAXPROCS is the caller's choice (a
 // platform of n spinning vCPUs wants core.GOMAXPROCSNeeded(n); Report.Platform says
 // when a run was oversubscribed).
@@ -25,11 +30,12 @@ import (
 
 // Options are how a caller runs and watches a run; all optional.
 type Options struct {
-	// Driver, when set, makes the run's driver, whatever the scenario's key "driver"
-	// says (the report keeps that name); nil looks the name up among the registered
-	// drivers (Drivers).
-	Driver driver.Factory
-	// Clock is the run's time source; nil is core.Monotonic, the real clock.
+	// Driver, when its New is set, is the run's driver, whatever the scenario's key
+	// "driver" says: the run takes its Name there, so the report and result files name
+	// the driver that ran. Unset, the scenario's driver is looked up among the
+	// registered ones (Drivers).
+	Driver driver.Info
+	// Clock is the run's time source; the zero Clock is the real one.
 	Clock core.Clock
 	// Observer, when set, is told of every interrupt and DPC event (core.Observer).
 	Observer core.Observer
@@ -133,11 +139,14 @@ func (r *Report) Broke(invariant string) bool {
 // broke. Cancelling ctx stops the traffic early: the run drains, is checked, and its
 // report is marked Interrupted.
 func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*Report, error) {
+	if opts.Driver.New != nil {
+		sc.Driver = opts.Driver.Name
+	}
 	sc = sc.WithDefaults()
 	if err := sc.Validate(); err != nil {
 		return nil, err
 	}
-	factory := opts.Driver
+	factory := opts.Driver.New
 	if factory == nil {
 		d, ok := LookupDriver(sc.Driver)
 		if !ok {

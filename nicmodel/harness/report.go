@@ -27,6 +27,11 @@ func (r *rig) report(rep *Report, counters map[string]uint64, drained bool) {
 	c[metric.Dropped] = ns.Dropped
 	c[metric.MeasuredGenerated] = gs.Measured
 	c[metric.MeasuredDropped] = gs.MeasuredDropped
+	if r.atWarm != nil {
+		c[metric.MeasuredIRQs] = c[metric.Interrupts] - r.atWarm[metric.Interrupts]
+	} else {
+		c[metric.MeasuredIRQs] = 0 // stopped in the warm-up
+	}
 	c[metric.NICInterrupts] = ns.Raised
 	c[metric.Rearms] = ns.Rearms
 	c[metric.StackIndications] = tot.Calls

@@ -33,6 +33,7 @@ type rig struct {
 
 	// The collector's side of the histogram intervals (watch's goroutine, then run's).
 	warm      bool                            // the warm-up cut was made
+	atWarm    map[string]uint64               // the framework's counters at the warm-up cut
 	ivStart   int64                           // the clock: start of the interval being recorded
 	intervals []Interval                      // finished intervals
 	lagIv     []*hdrhistogram.PackedHistogram // scratch: the generator's lag in one interval
@@ -52,9 +53,6 @@ func modeMSI(m nicmodel.Mode) core.MSIMode {
 
 func newRig(sc scenario.Scenario, factory driver.Factory, opts Options) (*rig, error) {
 	clock := opts.Clock
-	if clock == nil {
-		clock = core.Monotonic{}
-	}
 	nic, err := nicmodel.New(nicmodel.Config{
 		Queues: sc.Queues, RingSize: sc.RingSize, Buffers: sc.Buffers, Mode: sc.Mode,
 		ModerationInterval: sc.ModerationInterval, ModerationPackets: sc.ModerationPackets,
@@ -218,7 +216,7 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts Options) {
 		case <-cut.C:
 			if !r.warm {
 				r.p.ResetHistograms()
-				r.warm, r.ivStart = true, r.clock.Now()
+				r.warm, r.ivStart, r.atWarm = true, r.clock.Now(), r.p.Counters()
 			} else {
 				r.rotate()
 			}

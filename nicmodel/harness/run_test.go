@@ -339,8 +339,20 @@ func TestRunRefusesBadScenarios(t *testing.T) {
 		edit func(*scenario.Scenario)
 		key  string
 	}{
+		{func(s *scenario.Scenario) { s.Queues = 65 }, "queues"},
+		{func(s *scenario.Scenario) { s.VCPUs = 65 }, "vcpus"},
+		{func(s *scenario.Scenario) { s.RingSize = 1000 }, "ring_size"},
 		{func(s *scenario.Scenario) { s.Throttle = -1 }, "throttle"},
+		{func(s *scenario.Scenario) { s.Duration = -time.Second }, "duration"},
+		{func(s *scenario.Scenario) { s.Warmup = -time.Second }, "warmup"},
+		{func(s *scenario.Scenario) { s.NoiseRate = 10 }, "noise_rate"},
 		{func(s *scenario.Scenario) { s.RSS, s.Queues = scenario.RSSDriver, 4 }, "queues"},
+		{func(s *scenario.Scenario) { s.RSSKey = []byte{1} }, "rss_key"},
+		{func(s *scenario.Scenario) { s.IndirectionEntries = 3 }, "indirection_entries"},
+		{func(s *scenario.Scenario) { s.IndicateBatch = -1 }, "indicate_batch"},
+		{func(s *scenario.Scenario) { s.Mode = 9 }, "mode"},
+		{func(s *scenario.Scenario) { s.Schedule.Kind = "sawtooth" }, "schedule"},
+		{func(s *scenario.Scenario) { s.Flows.Dist = "pareto" }, "flow_dist"},
 		{func(s *scenario.Scenario) { s.Driver = "nosuch" }, "driver"},
 	} {
 		sc := testScenario(nicmodel.ModeMSIX)
@@ -400,6 +412,35 @@ func TestRunIntervalsAddUp(t *testing.T) {
 	for _, name := range []string{metric.PacketLatency, "isr_to_dpc", "dpc_duration", metric.GeneratorLag} {
 		if sums[name] == 0 {
 			t.Errorf("no interval holds %s", name)
+		}
+	}
+}
+
+// TestEveryNameARunWritesIsInTheRegistry: the counters and histograms of a report are
+// exactly package metric's, with the kind it says; nothing reaches result.json
+// undocumented, and nothing documented is missing.
+func TestEveryNameARunWritesIsInTheRegistry(t *testing.T) {
+	sc := testScenario(nicmodel.ModeLine)
+	sc.NoiseRate = 10e3 // the noisy device's counters too
+	rep := run(t, sc)
+	for name := range rep.Counters {
+		if m, ok := metric.Lookup(name); !ok || m.Kind != metric.Counter {
+			t.Errorf("counter %s is not a counter of the registry (%+v)", name, m)
+		}
+	}
+	for name := range rep.Hists {
+		if m, ok := metric.Lookup(name); !ok || m.Kind != metric.Histogram {
+			t.Errorf("histogram %s is not a histogram of the registry (%+v)", name, m)
+		}
+	}
+	for _, m := range metric.OfKind(metric.Counter) {
+		if _, ok := rep.Counters[m.Name]; !ok {
+			t.Errorf("the registry's counter %s is missing from the report", m.Name)
+		}
+	}
+	for _, m := range metric.OfKind(metric.Histogram) {
+		if _, ok := rep.Hists[m.Name]; !ok {
+			t.Errorf("the registry's histogram %s is missing from the report", m.Name)
 		}
 	}
 }

@@ -201,19 +201,25 @@ func enumField[T ~int](key string, parse func(string) (T, error), at func(*Scena
 	return def(key, k, at, dflt, false, "", known(parse, format), doc)
 }
 
-const defaultSize = 64
+// Defaults and limits the table defines, for the drivers that read these keys.
+const (
+	DefaultDriver        = "reference" // the driver a scenario runs unless it names another
+	DefaultIndicateBatch = 64          // NBLs per indication (indicate_batch)
+	MaxIndicateBatch     = 1 << 16
+	defaultSize          = 64 // bytes per packet
+)
 
 // table is the scenario schema: every field of Scenario, in the order files, help and
 // result.json's config list them.
 var table = func() []Field {
 	vcpusW, vcpusOK := between(1, core.MaxVCPUs)
-	queuesW, queuesOK := between(1, 64)
-	ringW, ringOK := powerOfTwo(2, 1<<20)
-	bufW, bufOK := between(1, 1<<20)
+	queuesW, queuesOK := between(1, nicmodel.MaxQueues)
+	ringW, ringOK := powerOfTwo(2, nicmodel.MaxRingSize)
+	bufW, bufOK := between(1, nicmodel.MaxBuffers)
 	nonNegW, nonNeg := nonNegative()
 	posW, pos := positive()
 	zeroUpW, zeroUp := atLeast(0)
-	batchW, batchOK := between(1, 1<<16)
+	batchW, batchOK := between(1, MaxIndicateBatch)
 	indW, indOK := powerOfTwo(1, nicmodel.MaxIndirectionEntries)
 	rateOK := func(v float64) string { // traffic checks > 0
 		if v > 1e9 {
@@ -237,7 +243,7 @@ var table = func() []Field {
 	}
 	auto := func(f Field, doc string) Field { f.Default = "0 (" + doc + ")"; return f }
 	return []Field{
-		def("driver", stringKind, func(s *Scenario) *string { return &s.Driver }, "reference", true, "", nameOK,
+		def("driver", stringKind, func(s *Scenario) *string { return &s.Driver }, DefaultDriver, true, "", nameOK,
 			"the miniport driver, by name (\"bench list\" lists them)"),
 		enumField("mode", nicmodel.ParseMode, func(s *Scenario) *nicmodel.Mode { return &s.Mode }, nicmodel.ModeMSIX,
 			"interrupt delivery: MSI-X (a message per queue), MSI (one message) or a line"),
@@ -251,15 +257,15 @@ var table = func() []Field {
 			"do not pin vCPUs and the generator to CPUs"),
 		enumField("idle", core.ParseIdleStrategy, func(s *Scenario) *core.IdleStrategy { return &s.Idle }, core.IdleSpinPark,
 			"what an idle vCPU does: spin, spin then yield, or spin then park on a futex"),
-		def("spin", durationKind, func(s *Scenario) *time.Duration { return &s.Spin }, 20*time.Microsecond, true, posW, pos,
+		def("spin", durationKind, func(s *Scenario) *time.Duration { return &s.Spin }, core.DefaultSpin, true, posW, pos,
 			"how long an idle vCPU spins before it yields or parks"),
-		def("ring_size", intKind, func(s *Scenario) *int { return &s.RingSize }, 1024, true, ringW, ringOK,
+		def("ring_size", intKind, func(s *Scenario) *int { return &s.RingSize }, nicmodel.DefaultRingSize, true, ringW, ringOK,
 			"descriptors per RX queue"),
 		auto(def("buffers", intKind, func(s *Scenario) *int { return &s.Buffers }, 0, false, bufW, bufOK,
 			"receive buffers posted per queue; fewer than ring_size makes drops for want of buffers"), "auto: ring_size"),
 		def("throttle", intKind, func(s *Scenario) *int { return &s.Throttle }, 0, false, zeroUpW+" (0: indicate all)", zeroUp,
 			"most NBLs one DPC call may indicate (receive throttling, R8)"),
-		def("budget", durationKind, func(s *Scenario) *time.Duration { return &s.Budget }, 100*time.Microsecond, true, posW, pos,
+		def("budget", durationKind, func(s *Scenario) *time.Duration { return &s.Budget }, core.DefaultBudget, true, posW, pos,
 			"DPC watchdog budget per batch and per DPC call (R9)"),
 		def("moderation_interval", durationKind, func(s *Scenario) *time.Duration { return &s.ModerationInterval }, 0, false, nonNegW, nonNeg,
 			"least time between two interrupts of one vector (ITR, rx-usecs); 0: off"),
@@ -273,7 +279,7 @@ var table = func() []Field {
 			"entries of the RSS indirection table"),
 		enumField("fan_out", ParseFanOut, func(s *Scenario) *FanOut { return &s.FanOut }, FanOutTargets,
 			"how a line or MSI ISR reaches other CPUs: its target set, or QueueDPC from the default DPC"),
-		def("indicate_batch", intKind, func(s *Scenario) *int { return &s.IndicateBatch }, 64, true, batchW, batchOK,
+		def("indicate_batch", intKind, func(s *Scenario) *int { return &s.IndicateBatch }, DefaultIndicateBatch, true, batchW, batchOK,
 			"most NBLs per indication call"),
 		def("msi_sync", boolKind, func(s *Scenario) *bool { return &s.MSISync }, false, false, "", nil,
 			"MSISyncWithAllMessages: serialize every message ISR (R5)"),
@@ -286,9 +292,9 @@ var table = func() []Field {
 			"ramp only: the rate at the ramp's end, held after it"),
 		def("ramp", durationKind, func(s *Scenario) *time.Duration { return &s.Schedule.Ramp }, 0, false, "", nil,
 			"ramp only: the ramp's length"),
-		def("on", durationKind, func(s *Scenario) *time.Duration { return &s.Schedule.On }, 0, false, "", nil,
+		def("burst_on", durationKind, func(s *Scenario) *time.Duration { return &s.Schedule.On }, 0, false, "", nil,
 			"bursts only: the length of each burst"),
-		def("off", durationKind, func(s *Scenario) *time.Duration { return &s.Schedule.Off }, 0, false, "", nil,
+		def("burst_off", durationKind, func(s *Scenario) *time.Duration { return &s.Schedule.Off }, 0, false, "", nil,
 			"bursts only: the silence between bursts"),
 		def("flows", intKind, func(s *Scenario) *int { return &s.Flows.Count }, 1024, true, fmt.Sprintf("1..%d", traffic.MaxFlows), nil,
 			"distinct flows (5-tuples) packets belong to"),

@@ -61,9 +61,12 @@ func decodeSetting(key string, raw json.RawMessage) (Setting, error) {
 	return settingOf(f, &s), nil
 }
 
-// Apply sets the setting's field on s.
+// Apply sets the setting's field on s. The zero Setting sets nothing.
 func (st Setting) Apply(s *Scenario) {
-	f, _ := lookup(st.Key)
+	f, ok := lookup(st.Key)
+	if !ok {
+		return
+	}
 	if err := f.ops.decode(s, st.raw); err != nil {
 		panic("scenario: a canonical value does not decode: " + err.Error())
 	}
@@ -452,4 +455,47 @@ func (f *File) MarshalJSON() ([]byte, error) {
 		out.Runs = append(out.Runs, patch(r.Set, r.Name))
 	}
 	return json.Marshal(out)
+}
+
+// Varies returns the keys f's runs set, in table order: what the runs compare, which a
+// caller's overrides of the base must not touch.
+func (f *File) Varies() []string {
+	var keys []string
+	for _, fd := range table {
+		for _, r := range f.Runs {
+			if r.Set.Has(fd.Key) {
+				keys = append(keys, fd.Key)
+				break
+			}
+		}
+	}
+	return keys
+}
+
+// FromResult returns the file that reruns the runs recorded in res exactly: one run per
+// run name (its first repetition), in the order they ran, each setting every key of its
+// recorded config; only, when not empty, keeps that run alone. source names res in errors.
+// A config that is not a scenario (result.json before schema 1.1 kept another layout) is
+// an error naming the run.
+func FromResult(res *results.Result, source, only string) (*File, error) {
+	f := &File{Name: res.Scenario, Summary: "a replay of " + source}
+	seen := map[string]bool{}
+	for _, r := range res.Runs {
+		if seen[r.Name] || (only != "" && r.Name != only) {
+			continue
+		}
+		seen[r.Name] = true
+		sc := Default()
+		if err := json.Unmarshal(r.Config, &sc); err != nil {
+			return nil, fmt.Errorf("%s: run %s: its config is not a scenario this ndisbench can replay (result.json before schema 1.1 kept another layout): %w", source, r.Name, err)
+		}
+		f.Runs = append(f.Runs, Run{Name: r.Name, Set: PatchOf(sc)})
+	}
+	if len(f.Runs) == 0 {
+		if only != "" {
+			return nil, fmt.Errorf("%s has no run %q", source, only)
+		}
+		return nil, fmt.Errorf("%s has no runs", source)
+	}
+	return f, nil
 }

@@ -76,7 +76,7 @@ func eq[T comparable](a, b T) bool { return a == b }
 var intKind = kind[int]{
 	name: "integer",
 	parse: func(s string) (int, error) {
-		v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 0)
+		v, err := strconv.ParseInt(s, 10, 0)
 		if err != nil {
 			return 0, fmt.Errorf("%q is not an integer", s)
 		}
@@ -102,7 +102,7 @@ var intKind = kind[int]{
 var uintKind = kind[uint64]{
 	name: "unsigned integer",
 	parse: func(s string) (uint64, error) {
-		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		v, err := strconv.ParseUint(s, 10, 64)
 		if err != nil {
 			return 0, fmt.Errorf("%q is not an integer 0..%d", s, uint64(math.MaxUint64))
 		}
@@ -136,7 +136,7 @@ func finite(v float64, text string) (float64, error) {
 var floatKind = kind[float64]{
 	name: "number",
 	parse: func(s string) (float64, error) {
-		v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		v, err := strconv.ParseFloat(s, 64)
 		if err != nil {
 			return 0, fmt.Errorf("%q is not a number", s)
 		}
@@ -162,7 +162,7 @@ var floatKind = kind[float64]{
 var boolKind = kind[bool]{
 	name: "boolean",
 	parse: func(s string) (bool, error) {
-		v, err := strconv.ParseBool(strings.TrimSpace(s))
+		v, err := strconv.ParseBool(s)
 		if err != nil {
 			return false, fmt.Errorf("%q is not true or false", s)
 		}
@@ -191,7 +191,7 @@ func formatDuration(d time.Duration) string {
 var durationKind = kind[time.Duration]{
 	name: "duration",
 	parse: func(s string) (time.Duration, error) {
-		d, err := time.ParseDuration(strings.TrimSpace(s))
+		d, err := time.ParseDuration(s)
 		if err != nil {
 			return 0, fmt.Errorf("%q is not a duration such as \"2s\" or \"50us\"", s)
 		}
@@ -269,7 +269,6 @@ var cpuListKind = kind[affinity.CPUList]{
 
 // hexKind is a byte string written in hex ("6d5a56da..."); "" is none.
 func parseHex(s string) ([]byte, error) {
-	s = strings.TrimSpace(s)
 	if s == "" {
 		return nil, nil
 	}
@@ -304,7 +303,7 @@ func enumKind[T comparable](names []string, parse func(string) (T, error), forma
 	k := kind[T]{
 		name: want,
 		parse: func(s string) (T, error) {
-			v, err := parse(strings.TrimSpace(s))
+			v, err := parse(s)
 			if err != nil {
 				var zero T
 				return zero, fmt.Errorf("%q is not %s", s, want)

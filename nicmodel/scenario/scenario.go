@@ -27,14 +27,14 @@ import (
 // (sizes, durations that must be positive) and resolves the automatic ones (vcpus,
 // queues, buffers); a zero warmup, seed or throttle stays zero.
 type Scenario struct {
-	Driver string           // the miniport, by registered name ("driver")
-	Mode   nicmodel.Mode    // interrupt delivery ("mode")
-	VCPUs  int              // vCPUs; 0: automatic ("vcpus")
-	Queues int              // RX queues; 0: automatic ("queues")
-	CPUs   affinity.CPUList // real CPUs for the vCPUs, then the generator; empty: the allowed set ("cpus")
-	NoPin  bool             // do not pin ("no_pin")
-	Idle   core.IdleStrategy
-	Spin   time.Duration // vCPU spin before yield/park ("spin")
+	Driver string            // the miniport, by registered name ("driver")
+	Mode   nicmodel.Mode     // interrupt delivery ("mode")
+	VCPUs  int               // vCPUs; 0: automatic ("vcpus")
+	Queues int               // RX queues; 0: automatic ("queues")
+	CPUs   affinity.CPUList  // real CPUs for the vCPUs, then the generator; empty: the allowed set ("cpus")
+	NoPin  bool              // do not pin ("no_pin")
+	Idle   core.IdleStrategy // what an idle vCPU does ("idle")
+	Spin   time.Duration     // vCPU spin before yield/park ("spin")
 
 	RingSize           int           // descriptors per queue ("ring_size")
 	Buffers            int           // receive buffers per queue; 0: ring_size ("buffers")
@@ -50,7 +50,7 @@ type Scenario struct {
 	IndicateBatch      int     // NBLs per indication ("indicate_batch")
 	MSISync            bool    // MSISyncWithAllMessages (R5) ("msi_sync")
 
-	Schedule traffic.ScheduleConfig // arrival times ("schedule", "rate_pps", "ramp_to_pps", "ramp", "on", "off"); Seed is Scenario.Seed
+	Schedule traffic.ScheduleConfig // arrival times ("schedule", "rate_pps", "ramp_to_pps", "ramp", "burst_on", "burst_off"); Seed is Scenario.Seed
 	Flows    traffic.FlowConfig     // flows ("flows", "flow_dist", "zipf_s"); Seed is Scenario.Seed
 	Sizes    traffic.SizeConfig     // sizes ("size", "imix"); Seed is Scenario.Seed
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -324,6 +325,12 @@ runs:
 	if y.Base.String() != "mode=line, cpus=1, rate_pps=100000, imix=true, duration=1s" {
 		t.Errorf("base = %v", y.Base)
 	}
+	// Bursts in YAML: YAML 1.1 reads bare on and off as booleans, so the keys are
+	// burst_on and burst_off.
+	b, err := scenario.ParseFile("b.yaml", []byte("runs:\n  - {name: b, schedule: bursts, burst_on: 100us, burst_off: 400us}\n"))
+	if err != nil || b.Runs[0].Set.String() != "schedule=bursts, burst_on=100us, burst_off=400us" {
+		t.Errorf("bursts in YAML: %v, %v", b, err)
+	}
 	for _, tt := range []struct{ body, want string }{
 		{"runs:\n  - name: a\n    mode: line\n    mode: msix\n", "mode"},
 		{"runs: [\n", "yaml"},
@@ -410,6 +417,83 @@ func FuzzParseSetting(f *testing.F) {
 		again, err := scenario.ParseSetting(key, st.Text)
 		if err != nil || again.Text != st.Text {
 			t.Errorf("ParseSetting(%q, %q) = %q, which parses to %q, %v", key, text, st.Text, again.Text, err)
+		}
+	})
+}
+
+// TestTrafficErrorsNameTableKeys: every key traffic's validation names is a key of the
+// table, so that an error in a file or a flag points at something the user can set.
+func TestTrafficErrorsNameTableKeys(t *testing.T) {
+	const ms = time.Millisecond
+	var errs []error
+	for _, c := range []traffic.ScheduleConfig{
+		{Kind: "sawtooth", RatePPS: 1},
+		{Kind: traffic.KindConstant, RatePPS: -1},
+		{Kind: traffic.KindRamp, RatePPS: 1, Ramp: ms},
+		{Kind: traffic.KindRamp, RatePPS: 1, RampToPPS: 2},
+		{Kind: traffic.KindConstant, RatePPS: 1, RampToPPS: 2},
+		{Kind: traffic.KindConstant, RatePPS: 1, Ramp: ms},
+		{Kind: traffic.KindBursts, RatePPS: 1},
+		{Kind: traffic.KindBursts, RatePPS: 1, On: ms, Off: -1},
+		{Kind: traffic.KindBursts, RatePPS: 1, On: 1<<63 - 1, Off: 1},
+		{Kind: traffic.KindConstant, RatePPS: 1, On: ms},
+		{Kind: traffic.KindConstant, RatePPS: 1, Off: ms},
+	} {
+		errs = append(errs, c.Validate())
+	}
+	for _, c := range []traffic.FlowConfig{{Count: 0}, {Count: 1, ZipfS: 2}, {Count: 1, Dist: traffic.DistZipf}, {Count: 1, Dist: "x"}} {
+		errs = append(errs, c.Validate())
+	}
+	for _, c := range []traffic.SizeConfig{{Fixed: 1}, {Fixed: 64, IMIX: true}} {
+		errs = append(errs, c.Validate())
+	}
+	_, err := traffic.NewFlows(traffic.FlowConfig{Count: 1}, mustToeplitz(t, make([]byte, 8)))
+	errs = append(errs, err)
+	keys := scenario.Keys()
+	for _, err := range errs {
+		var ce *traffic.ConfigError
+		if !errors.As(err, &ce) {
+			t.Errorf("%v is not a traffic.ConfigError", err)
+			continue
+		}
+		if !slices.Contains(keys, ce.Key) {
+			t.Errorf("traffic error %q names %q, which is no scenario key", err, ce.Key)
+		}
+	}
+}
+
+func mustToeplitz(t *testing.T, key []byte) *nicmodel.Toeplitz {
+	t.Helper()
+	tz, err := nicmodel.NewToeplitz(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tz
+}
+
+// FuzzParseNames: the enum parsers accept exactly the names their String methods print,
+// and so do the scenario keys that hold them; anything else is an error, never a panic.
+func FuzzParseNames(f *testing.F) {
+	for _, s := range []string{"msix", "msi", "line", "nic", "driver", "targets", "queue-dpc", "spin-park", "", "MSIX", "line "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if m, err := nicmodel.ParseMode(s); err == nil && m.String() != s {
+			t.Errorf("ParseMode(%q) = %v", s, m)
+		}
+		if m, err := scenario.ParseRSSMode(s); err == nil && m.String() != s {
+			t.Errorf("ParseRSSMode(%q) = %v", s, m)
+		}
+		if m, err := scenario.ParseFanOut(s); err == nil && m.String() != s {
+			t.Errorf("ParseFanOut(%q) = %v", s, m)
+		}
+		if m, err := core.ParseIdleStrategy(s); err == nil && m.String() != s {
+			t.Errorf("ParseIdleStrategy(%q) = %v", s, m)
+		}
+		for _, key := range []string{"mode", "rss", "fan_out", "idle", "schedule", "flow_dist"} {
+			if st, err := scenario.ParseSetting(key, s); err == nil && st.Text != s {
+				t.Errorf("ParseSetting(%s, %q) = %q", key, s, st.Text)
+			}
 		}
 	})
 }

@@ -14,7 +14,7 @@ import (
 // These tests feed synthetic NBLs straight to a CheckingStack on a platform that is not
 // running: Indicate is then called from the test goroutine alone, as a vCPU would.
 
-// fixedClock is a clock that never moves, so that every latency the stack records is
+// fixedClock is a time source that never moves, so that every latency the stack records is
 // known exactly.
 type fixedClock int64
 
@@ -26,7 +26,7 @@ const now = fixedClock(10 * time.Millisecond)
 // newStack returns a stack of queues RX queues on a new 2-vCPU platform, not started.
 func newStack(t *testing.T, queues int, measureFrom int64) (*core.Platform, *stack.CheckingStack) {
 	t.Helper()
-	p, err := core.NewPlatform(core.PlatformConfig{VCPUs: 2, NoPin: true, Hists: stack.Hists(), Clock: now})
+	p, err := core.NewPlatform(core.PlatformConfig{VCPUs: 2, NoPin: true, Hists: stack.Hists(), Clock: core.ClockOf(now)})
 	if err != nil {
 		t.Fatal(err)
 	}

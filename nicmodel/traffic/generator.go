@@ -29,7 +29,7 @@ type GeneratorConfig struct {
 	Flows       *Flows
 	Sizes       *Sizes
 	Indirection *nicmodel.Indirection // NIC RSS: hash → queue; nil: every packet to queue 0
-	Clock       core.Clock            // the run's clock; nil: core.Monotonic
+	Clock       core.Clock            // the run's clock (the zero Clock is the real one)
 	CPU         int                   // real CPU to pin Run's thread to; -1: none
 	// Poll makes the generator release interrupts that moderation deferred, as time
 	// passes (NIC.Poll): set it when the NIC moderates.
@@ -62,9 +62,6 @@ type Generator struct {
 
 // NewGenerator returns a generator of c's packets over tl.
 func NewGenerator(c GeneratorConfig, tl Timeline) *Generator {
-	if c.Clock == nil {
-		c.Clock = core.Monotonic{}
-	}
 	return &Generator{cfg: c, tl: tl,
 		lag: hist.NewIntervalRecorder([]*hdrhistogram.Histogram{hist.NewLatency()})}
 }

@@ -71,8 +71,8 @@ type ScheduleConfig struct {
 	RatePPS   float64       // packets per second; for bursts the rate while on, for ramp the start ("rate_pps")
 	RampToPPS float64       // ramp only: the rate at the end of the ramp, held after it ("ramp_to_pps")
 	Ramp      time.Duration // ramp only: the ramp's length ("ramp")
-	On        time.Duration // bursts only: length of each burst ("on")
-	Off       time.Duration // bursts only: silence between bursts, may be 0 ("off")
+	On        time.Duration // bursts only: length of each burst ("burst_on")
+	Off       time.Duration // bursts only: silence between bursts, may be 0 ("burst_off")
 	Seed      uint64        // poisson only: the random stream (the scenario's "seed")
 }
 
@@ -122,20 +122,20 @@ func (c ScheduleConfig) kind() (schedKind, error) {
 	}
 	if k == schedBursts {
 		if c.On <= 0 {
-			return 0, schedErr("on", "must be > 0, got %v", c.On)
+			return 0, schedErr("burst_on", "must be > 0, got %v", c.On)
 		}
 		if c.Off < 0 {
-			return 0, schedErr("off", "must be >= 0, got %v", c.Off)
+			return 0, schedErr("burst_off", "must be >= 0, got %v", c.Off)
 		}
 		if c.On > math.MaxInt64-c.Off {
-			return 0, schedErr("off", "must leave on + off within int64 ns, got %v + %v", c.On, c.Off)
+			return 0, schedErr("burst_off", "must leave on + off within int64 ns, got %v + %v", c.On, c.Off)
 		}
 	} else {
 		if c.On != 0 {
-			return 0, schedErr("on", "applies only to kind %s, got %v with kind %s", KindBursts, c.On, c.Kind)
+			return 0, schedErr("burst_on", "applies only to kind %s, got %v with kind %s", KindBursts, c.On, c.Kind)
 		}
 		if c.Off != 0 {
-			return 0, schedErr("off", "applies only to kind %s, got %v with kind %s", KindBursts, c.Off, c.Kind)
+			return 0, schedErr("burst_off", "applies only to kind %s, got %v with kind %s", KindBursts, c.Off, c.Kind)
 		}
 	}
 	return k, nil

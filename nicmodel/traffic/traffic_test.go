@@ -34,21 +34,21 @@ func TestScheduleConfigErrors(t *testing.T) {
 		c    ScheduleConfig
 		want string
 	}{
-		{ScheduleConfig{Kind: "", RatePPS: 1}, "schedule must be"},                                                               // no kind
-		{ScheduleConfig{Kind: "sawtooth", RatePPS: 1}, `got "sawtooth"`},                                                         // unknown kind
-		{ScheduleConfig{Kind: KindConstant, RatePPS: -3}, "rate_pps must be > 0, got -3"},                                        // negative rate
-		{ScheduleConfig{Kind: KindPoisson, RatePPS: 0}, "rate_pps must be > 0, got 0"},                                           // zero rate
-		{ScheduleConfig{Kind: KindPoisson, RatePPS: math.NaN()}, "rate_pps must be > 0, got NaN"},                                // NaN rate
-		{ScheduleConfig{Kind: KindConstant, RatePPS: math.Inf(1)}, "rate_pps must be > 0, got +Inf"},                             // infinite rate
-		{ScheduleConfig{Kind: KindRamp, RatePPS: 1, Ramp: time.Duration(ms)}, "ramp_to_pps must be > 0"},                         // ramp to nothing
-		{ScheduleConfig{Kind: KindRamp, RatePPS: 1, RampToPPS: 2}, "ramp must be > 0"},                                           // ramp of no length
-		{ScheduleConfig{Kind: KindConstant, RatePPS: 1, RampToPPS: 2}, "ramp_to_pps applies only to kind"},                       // stray ramp target
-		{ScheduleConfig{Kind: KindPoisson, RatePPS: 1, Ramp: time.Duration(ms)}, "ramp applies only to kind"},                    // stray ramp length
-		{ScheduleConfig{Kind: KindBursts, RatePPS: 1, Off: time.Duration(ms)}, "on must be > 0"},                                 // bursts of nothing
-		{ScheduleConfig{Kind: KindBursts, RatePPS: 1, On: time.Duration(ms), Off: time.Duration(-1)}, "off must be >= 0"},        // negative silence
-		{ScheduleConfig{Kind: KindBursts, RatePPS: 1, On: time.Duration(math.MaxInt64), Off: time.Duration(1)}, "on + off"},      // period overflows
-		{ScheduleConfig{Kind: KindRamp, RatePPS: 1, RampToPPS: 2, Ramp: time.Duration(ms), On: time.Duration(ms)}, "on applies"}, // stray burst length
-		{ScheduleConfig{Kind: KindConstant, RatePPS: 1, Off: time.Duration(ms)}, "off applies"},                                  // stray silence
+		{ScheduleConfig{Kind: "", RatePPS: 1}, "schedule must be"},                                                                               // no kind
+		{ScheduleConfig{Kind: "sawtooth", RatePPS: 1}, `got "sawtooth"`},                                                                         // unknown kind
+		{ScheduleConfig{Kind: KindConstant, RatePPS: -3}, "rate_pps must be > 0, got -3"},                                                        // negative rate
+		{ScheduleConfig{Kind: KindPoisson, RatePPS: 0}, "rate_pps must be > 0, got 0"},                                                           // zero rate
+		{ScheduleConfig{Kind: KindPoisson, RatePPS: math.NaN()}, "rate_pps must be > 0, got NaN"},                                                // NaN rate
+		{ScheduleConfig{Kind: KindConstant, RatePPS: math.Inf(1)}, "rate_pps must be > 0, got +Inf"},                                             // infinite rate
+		{ScheduleConfig{Kind: KindRamp, RatePPS: 1, Ramp: time.Duration(ms)}, "ramp_to_pps must be > 0"},                                         // ramp to nothing
+		{ScheduleConfig{Kind: KindRamp, RatePPS: 1, RampToPPS: 2}, "ramp must be > 0"},                                                           // ramp of no length
+		{ScheduleConfig{Kind: KindConstant, RatePPS: 1, RampToPPS: 2}, "ramp_to_pps applies only to kind"},                                       // stray ramp target
+		{ScheduleConfig{Kind: KindPoisson, RatePPS: 1, Ramp: time.Duration(ms)}, "ramp applies only to kind"},                                    // stray ramp length
+		{ScheduleConfig{Kind: KindBursts, RatePPS: 1, Off: time.Duration(ms)}, "burst_on must be > 0"},                                           // bursts of nothing
+		{ScheduleConfig{Kind: KindBursts, RatePPS: 1, On: time.Duration(ms), Off: time.Duration(-1)}, "burst_off must be >= 0"},                  // negative silence
+		{ScheduleConfig{Kind: KindBursts, RatePPS: 1, On: time.Duration(math.MaxInt64), Off: time.Duration(1)}, "burst_off must leave on + off"}, // period overflows
+		{ScheduleConfig{Kind: KindRamp, RatePPS: 1, RampToPPS: 2, Ramp: time.Duration(ms), On: time.Duration(ms)}, "burst_on applies"},           // stray burst length
+		{ScheduleConfig{Kind: KindConstant, RatePPS: 1, Off: time.Duration(ms)}, "burst_off applies"},                                            // stray silence
 	}
 	for _, tt := range tests {
 		err := tt.c.Validate()

@@ -58,8 +58,10 @@ type Window uint8
 
 // Windows.
 const (
-	// Measured is the measured window: the traffic after the warm-up, up to the end of the
-	// drain. Histograms and rates cover it.
+	// Measured is the measured window: the packets intended at or after the warm-up's
+	// end. Histograms are cut at the warm-up's end (by intended time for the per-packet
+	// ones) and run to the end of the drain; rates divide by the window from the
+	// warm-up's end to the last write (at least the planned duration).
 	Measured Window = iota + 1
 	// Run is the whole run, warm-up and drain included: conservation needs every packet.
 	Run
@@ -143,6 +145,7 @@ const (
 	Dropped           = "dropped"
 	MeasuredGenerated = "measured_generated"
 	MeasuredDropped   = "measured_dropped"
+	MeasuredIRQs      = "measured_interrupts"
 	NICInterrupts     = "nic_interrupts"
 	Rearms            = "rearms"
 	NoiseInterrupts   = "noise_interrupts"
@@ -206,6 +209,8 @@ var table = [...]Metric{
 		Meaning: "of those, raised by an unmask because work was waiting behind the mask"},
 	{Name: Interrupts, Kind: Counter, Unit: Events, Better: Neither, Window: Run,
 		Meaning: "interrupt vectors delivered to a vCPU"},
+	{Name: MeasuredIRQs, Kind: Counter, Unit: Events, Better: Neither, Window: Measured,
+		Meaning: "of those, delivered from the warm-up's end to the driver's halt"},
 	{Name: ISRCalls, Kind: Counter, Unit: Events, Better: Neither, Window: Run,
 		Meaning: "ISR calls (a shared line calls one per sharer until one claims)"},
 	{Name: NotMine, Kind: Counter, Unit: Events, Better: Neither, Window: Run,

@@ -5,8 +5,9 @@
 // the reference miniport it never fans DPCs out to other CPUs and ignores RSS: a
 // message's DPC drains every queue the message signals.
 //
-// It runs as "bench run -driver minimal" (package harness registers it), and package
-// driver's Example runs it end to end with every invariant checked.
+// It runs as "bench run -driver minimal" (package harness registers it). Package
+// driver's Example shows this code and runs it end to end with every invariant checked
+// (a test keeps the two the same).
 package minimal
 
 import (

@@ -100,8 +100,8 @@ var (
 // New returns a reference miniport for sc (its keys fan_out, indicate_batch,
 // per_packet, rss, indirection_entries and msi_sync).
 func New(sc scenario.Scenario) (driver.Miniport, error) {
-	if sc.IndicateBatch < 1 || sc.IndicateBatch > 1<<16 {
-		return nil, fmt.Errorf("reference: indicate_batch must be 1..65536, got %d", sc.IndicateBatch)
+	if sc.IndicateBatch < 1 || sc.IndicateBatch > scenario.MaxIndicateBatch {
+		return nil, fmt.Errorf("reference: indicate_batch must be 1..%d, got %d", scenario.MaxIndicateBatch, sc.IndicateBatch)
 	}
 	if sc.FanOut != scenario.FanOutTargets && sc.FanOut != scenario.FanOutQueueDPC {
 		return nil, fmt.Errorf("reference: unknown fan_out %v", sc.FanOut)

@@ -1,0 +1,186 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ndisbench/ndisbench/affinity"
+	"github.com/ndisbench/ndisbench/nicmodel/harness"
+	"github.com/ndisbench/ndisbench/nicmodel/scenario"
+	"github.com/ndisbench/ndisbench/results"
+)
+
+// chooseScenario returns what -scenario, -config or -replay names.
+func chooseScenario(f runFlags) (*scenarioDef, error) {
+	chosen := 0
+	for _, name := range []string{"scenario", "config", "replay"} {
+		if f.set[name] {
+			chosen++
+		}
+	}
+	if chosen > 1 {
+		return nil, usagef("run: flags -scenario, -config and -replay: give one of them")
+	}
+	switch {
+	case f.config != "":
+		file, err := scenario.ReadFile(f.config)
+		if err != nil {
+			return nil, usagef("run: flag -config: %v", err)
+		}
+		return &scenarioDef{File: file, source: "file " + f.config}, nil
+	case f.replay != "":
+		def, err := replayScenario(f.replay)
+		if err != nil {
+			return nil, usagef("run: flag -replay: %v", err)
+		}
+		return def, nil
+	}
+	def, _, err := builtin(f.scenario)
+	if err != nil {
+		return nil, usagef("run: flag -scenario: %v", err)
+	}
+	return def, nil
+}
+
+// replayScenario reads a result.json (PATH, or PATH:RUN for one run) and returns the
+// scenario that reruns its recorded configs exactly.
+func replayScenario(arg string) (*scenarioDef, error) {
+	path, only := arg, ""
+	if _, err := os.Stat(path); err != nil {
+		if i := strings.LastIndex(arg, ":"); i > 0 {
+			path, only = arg[:i], arg[i+1:]
+		}
+	}
+	res, err := results.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	file, err := scenario.FromResult(res, path, only)
+	if err != nil {
+		return nil, err
+	}
+	return &scenarioDef{File: file, source: "replay of " + path, replay: true}, nil
+}
+
+// plannedRun is one run to do.
+type plannedRun struct {
+	name string
+	rep  int
+	sc   scenario.Scenario
+}
+
+// planRuns builds every run's scenario: Default, the scenario's base, the flags, then
+// the run's own settings; the repetitions interleaved (A B A B ...). Every scenario is
+// resolved and validated here, so that a bad one exits 2 before anything runs.
+func planRuns(def *scenarioDef, f runFlags) ([]plannedRun, error) {
+	varies := def.Varies()
+	for _, st := range f.settings {
+		switch {
+		case def.replay:
+			return nil, usagef("run: flag -%s: -replay reruns the recorded configuration exactly; to change it, write it as a scenario file", st.flag)
+		case contains(varies, st.Key):
+			return nil, usagef("run: flag -%s: %s varies %s itself; drop the flag or pick another scenario", st.flag, def.source, st.Key)
+		}
+	}
+	if f.count < 1 || f.count > 1000 {
+		return nil, usagef("run: flag -count: must be 1..1000, got %d", f.count)
+	}
+	allowed, err := affinity.Allowed()
+	if err != nil {
+		return nil, fmt.Errorf("run: %w", err)
+	}
+	base := scenario.Default()
+	def.Base.Apply(&base)
+	byFlag := map[string]string{} // key → the flag that set it last
+	for _, st := range f.settings {
+		st.Apply(&base)
+		byFlag[st.Key] = st.flag
+	}
+	var plan []plannedRun
+	for rep := 0; rep < f.count; rep++ {
+		for _, r := range def.Runs {
+			sc := base
+			r.Set.Apply(&sc)
+			sc = sc.Resolved()
+			if err := checkScenario(sc, allowed); err != nil {
+				return nil, usagef("run: %s", blame(def, r.Name, err, byFlag))
+			}
+			plan = append(plan, plannedRun{name: r.Name, rep: rep, sc: sc})
+		}
+	}
+	return plan, nil
+}
+
+// checkScenario validates sc, and what only this machine can tell: the CPUs it names
+// and the driver.
+func checkScenario(sc scenario.Scenario, allowed affinity.CPUList) error {
+	var errs []error
+	if err := sc.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	for _, c := range sc.CPUs {
+		if !allowed.Contains(c) {
+			errs = append(errs, &scenario.KeyError{Key: "cpus", Msg: fmt.Sprintf("CPU %d is not allowed to this process (allowed: %s)", c, allowed)})
+			break
+		}
+	}
+	if _, ok := harness.LookupDriver(sc.Driver); !ok {
+		var names []string
+		for _, d := range harness.Drivers() {
+			names = append(names, d.Name)
+		}
+		errs = append(errs, &scenario.KeyError{Key: "driver", Msg: fmt.Sprintf("%q is not a registered driver (want one of %s)", sc.Driver, strings.Join(names, ", "))})
+	}
+	return errors.Join(errs...)
+}
+
+// blame words a validation error for the user: the flag that set a bad key when one
+// did, else where the run came from.
+func blame(def *scenarioDef, run string, err error, byFlag map[string]string) string {
+	var flags []string
+	for _, k := range scenario.ErrKeys(err) {
+		if fl, ok := byFlag[k]; ok && !contains(flags, fl) {
+			flags = append(flags, fl)
+		}
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+	if len(flags) > 0 {
+		return fmt.Sprintf("flag -%s: %s", strings.Join(flags, ", -"), msg)
+	}
+	return fmt.Sprintf("%s, run %s: %s", def.source, run, msg)
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// checkOutputDir fails early when dir cannot receive results: it exists and is a file, or
+// holds files that are not a previous result set, or its parent cannot be made.
+func checkOutputDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case err == nil && !fi.IsDir():
+		return fmt.Errorf("%s exists and is not a directory", dir)
+	case err == nil:
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return err
+		}
+		if len(ents) > 0 {
+			return fmt.Errorf("%s is not empty; choose a new directory", dir)
+		}
+		return nil
+	case errors.Is(err, os.ErrNotExist):
+		return os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755)
+	default:
+		return err
+	}
+}
