@@ -127,12 +127,8 @@ func checkScenario(sc scenario.Scenario, allowed affinity.CPUList) error {
 			break
 		}
 	}
-	if _, ok := harness.LookupDriver(sc.Driver); !ok {
-		var names []string
-		for _, d := range harness.Drivers() {
-			names = append(names, d.Name)
-		}
-		errs = append(errs, &scenario.KeyError{Key: "driver", Msg: fmt.Sprintf("%q is not a registered driver (want one of %s)", sc.Driver, strings.Join(names, ", "))})
+	if err := harness.CheckDriver(sc.Driver); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -1,11 +1,13 @@
 package harness
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/ndisbench/ndisbench/nicmodel/driver"
 	"github.com/ndisbench/ndisbench/nicmodel/driver/minimal"
 	"github.com/ndisbench/ndisbench/nicmodel/driver/reference"
+	"github.com/ndisbench/ndisbench/nicmodel/scenario"
 )
 
 // drivers are the drivers a scenario may name (key "driver", flag -driver). Adding one
@@ -32,6 +34,15 @@ func LookupDriver(name string) (driver.Info, bool) {
 		}
 	}
 	return driver.Info{}, false
+}
+
+// CheckDriver returns nil when name is a registered driver, else a *scenario.KeyError
+// for the key "driver" that lists the registered ones.
+func CheckDriver(name string) error {
+	if _, ok := LookupDriver(name); ok {
+		return nil
+	}
+	return &scenario.KeyError{Key: "driver", Msg: fmt.Sprintf("%q is not a registered driver (want one of %s)", name, driverNames())}
 }
 
 // driverNames lists the registered drivers' names, for errors.

@@ -148,11 +148,10 @@ func Run(ctx context.Context, sc scenario.Scenario, opts Options) (*Report, erro
 	}
 	factory := opts.Driver.New
 	if factory == nil {
-		d, ok := LookupDriver(sc.Driver)
-		if !ok {
-			return nil, fmt.Errorf("scenario: driver: %q is not a registered driver (want one of %s): %w",
-				sc.Driver, driverNames(), scenario.ErrConfig)
+		if err := CheckDriver(sc.Driver); err != nil {
+			return nil, err
 		}
+		d, _ := LookupDriver(sc.Driver)
 		factory = d.New
 	}
 	r, err := newRig(sc, factory, opts)

@@ -38,6 +38,7 @@ type fieldOps interface {
 
 // fieldOf is a field of Go type T.
 type fieldOf[T any] struct {
+	key  string
 	k    kind[T]
 	at   func(*Scenario) *T
 	def  T
@@ -81,22 +82,16 @@ func (f fieldOf[T]) parse(s *Scenario, text string) error {
 	return nil
 }
 
-func (f fieldOf[T]) encode(s *Scenario) any     { return f.k.toJSON(*f.at(s)) }
-func (f fieldOf[T]) text(s *Scenario) string    { return f.k.format(*f.at(s)) }
-func (f fieldOf[T]) equal(a, b *Scenario) bool  { return f.k.equal(*f.at(a), *f.at(b)) }
-func (f fieldOf[T]) problem(s *Scenario) string { return f.ok(*f.at(s)) }
+func (f fieldOf[T]) encode(s *Scenario) any    { return f.k.toJSON(*f.at(s)) }
+func (f fieldOf[T]) text(s *Scenario) string   { return f.k.format(*f.at(s)) }
+func (f fieldOf[T]) equal(a, b *Scenario) bool { return f.k.equal(*f.at(a), *f.at(b)) }
 
-// checked is a fieldOf whose check runs ok and names the key.
-type checked[T any] struct {
-	fieldOf[T]
-	key string
-}
-
-func (f checked[T]) check(s *Scenario) error {
+// check runs ok on the value, naming the key.
+func (f fieldOf[T]) check(s *Scenario) error {
 	if f.ok == nil {
 		return nil
 	}
-	if p := f.problem(s); p != "" {
+	if p := f.ok(*f.at(s)); p != "" {
 		return configErr(f.key, "%s, got %s", p, f.text(s))
 	}
 	return nil
@@ -105,7 +100,12 @@ func (f checked[T]) check(s *Scenario) error {
 // def builds one table row. values describes ok in words for help; zero says whether
 // WithDefaults replaces the zero value with def.
 func def[T any](key string, k kind[T], at func(*Scenario) *T, dflt T, zero bool, values string, ok func(T) string, doc string) Field {
-	f := checked[T]{fieldOf: fieldOf[T]{k: k, at: at, def: dflt, zero: zero, ok: ok}, key: key}
+	return defThen(key, k, at, dflt, zero, values, ok, doc, nil)
+}
+
+// defThen is def with a hook run after every write of the field (see fieldOf.then).
+func defThen[T any](key string, k kind[T], at func(*Scenario) *T, dflt T, zero bool, values string, ok func(T) string, doc string, then func(*Scenario)) Field {
+	f := fieldOf[T]{key: key, k: k, at: at, def: dflt, zero: zero, ok: ok, then: then}
 	return Field{Key: key, Type: k.name, Default: k.format(dflt), Values: values, Doc: doc, ops: f}
 }
 
@@ -321,22 +321,14 @@ var table = func() []Field {
 			"traffic before the measured window: counted, not in the histograms"),
 		def("drain_timeout", durationKind, func(s *Scenario) *time.Duration { return &s.DrainTimeout }, 10*time.Second, true, posW, pos,
 			"how long the run waits for every packet to drain after the traffic stops"),
-		withThen(def("seed", uintKind, func(s *Scenario) *uint64 { return &s.Seed }, 1, false, "", nil,
-			"one seed for the schedule, the flows and the sizes"), seedTraffic),
+		defThen("seed", uintKind, func(s *Scenario) *uint64 { return &s.Seed }, 1, false, "", nil,
+			"one seed for the schedule, the flows and the sizes", seedTraffic),
 	}
 }()
 
 // seedTraffic gives the schedule, the flows and the sizes the scenario's one seed.
 func seedTraffic(s *Scenario) {
 	s.Schedule.Seed, s.Flows.Seed, s.Sizes.Seed = s.Seed, s.Seed, s.Seed
-}
-
-// withThen returns f whose writes are followed by then.
-func withThen(f Field, then func(*Scenario)) Field {
-	c := f.ops.(checked[uint64])
-	c.then = then
-	f.ops = c
-	return f
 }
 
 // Fields returns the scenario schema: one row per field, in table order. The slice is
