@@ -118,8 +118,8 @@ func TestRead11Fields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Version != "1.1" {
-		t.Errorf("version %q, want 1.1", back.Version)
+	if back.Version != SchemaVersion {
+		t.Errorf("version %q, want %s", back.Version, SchemaVersion)
 	}
 	run := back.Runs[0]
 	if p := run.Platform; p == nil || *p != *res.Runs[0].Platform {

@@ -20,7 +20,7 @@ const SchemaName = "ndisbench/result"
 // SchemaVersion is the version of the result.json schema this package writes, as
 // "major.minor". Readers accept major version 1 with any minor version: a minor version
 // only adds optional fields, a new major version changes or removes fields.
-const SchemaVersion = "1.1"
+const SchemaVersion = "1.2"
 
 // ToolName is the value of result.json's "tool" field in files ndisbench writes.
 const ToolName = "ndisbench"
@@ -28,7 +28,7 @@ const ToolName = "ndisbench"
 // schemaMajor and schemaMinor are SchemaVersion's parts.
 const (
 	schemaMajor = 1
-	schemaMinor = 1
+	schemaMinor = 2
 )
 
 // MaxResultSize is the largest result.json, in bytes, that Read accepts.
@@ -77,12 +77,20 @@ type Environment struct {
 	ClockSource string  `json:"clock_source"`  // the kernel clock source behind the monotonic clock
 	ClockCostNs float64 `json:"clock_cost_ns"` // measured cost of one timestamp read, ns
 	Hostname    string  `json:"hostname"`      // os.Hostname(); "" if unknown
+	// ToolVersion and Commit identify the ndisbench that wrote the result (bench
+	// version): the module version or "devel", and the VCS revision it was built from,
+	// "+dirty" when the tree had changes. Optional (since 1.2); "" when unknown.
+	ToolVersion string `json:"tool_version,omitempty"`
+	Commit      string `json:"commit,omitempty"`
 }
 
 // Run is one run of a scenario (one configuration, one repetition).
 type Run struct {
-	Name        string               `json:"name"`               // e.g. "msix", "line", "throttle=32"
-	Repetition  int                  `json:"repetition"`         // 0-based repetition of Name
+	Name       string `json:"name"`       // e.g. "msix", "line", "throttle=32"
+	Repetition int    `json:"repetition"` // 0-based repetition of Name
+	// Attempt is the 0-based attempt at this repetition: bench run -retries runs an
+	// invalid run again and keeps every attempt. Optional (since 1.2); 0 when absent.
+	Attempt     int                  `json:"attempt,omitempty"`
 	Config      json.RawMessage      `json:"config"`             // the resolved scenario: an object of scenario-file keys
 	Platform    *Platform            `json:"platform,omitempty"` // how it ran; nil when not recorded (1.0)
 	Started     time.Time            `json:"started"`            // wall-clock time measurement started (after warm-up)
@@ -91,6 +99,51 @@ type Run struct {
 	Counters    map[string]uint64    `json:"counters"`           // keyed by package metric's counter names, and others
 	Rates       Rates                `json:"rates"`
 	Histograms  map[string]Histogram `json:"histograms"` // keyed by package metric's histogram names, and others
+	// Validity says whether the run was a measurement, and what disturbed it. Optional
+	// (since 1.2); nil when not recorded, which readers take as valid.
+	Validity *Validity `json:"validity,omitempty"`
+}
+
+// Valid reports whether the run is a measurement: its verdict says so, or it has none
+// (files older than 1.2).
+func (run *Run) Valid() bool { return run.Validity == nil || run.Validity.Valid }
+
+// Validity is a run's verdict (DESIGN.md §5): whether its figures are a measurement of
+// the model or of a host that stalled it, with the reasons and what was observed.
+type Validity struct {
+	Valid bool `json:"valid"`
+	// Reasons say, in words, why the run is not valid; empty when it is.
+	Reasons []string `json:"reasons,omitempty"`
+	// Warnings name disturbances below the thresholds that invalidate a run.
+	Warnings []string `json:"warnings,omitempty"`
+	// Superseded is true for an invalid attempt that a later attempt of the same
+	// repetition replaced (bench run -retries): it is kept, never used.
+	Superseded   bool         `json:"superseded,omitempty"`
+	Interference Interference `json:"interference"`
+}
+
+// Interference is what the host did to a run over its measured window.
+type Interference struct {
+	// GeneratorLagMaxNs is the most a packet's write lagged its intended time, ns.
+	GeneratorLagMaxNs int64 `json:"generator_lag_max_ns"`
+	// VCPUGapMaxNs is, per vCPU, the longest time between two turns of its loop, ns: how
+	// long the host kept it from looking at its interrupts and DPCs.
+	VCPUGapMaxNs []int64 `json:"vcpu_gap_max_ns"`
+	// StealNs is CPU time the hypervisor took from the run's CPUs (/proc/stat steal);
+	// -1 when unknown.
+	StealNs int64 `json:"steal_ns"`
+	// OtherCPUNs is CPU time that other processes used on the machine during the
+	// window (/proc/stat busy time less this process's own); -1 when unknown.
+	OtherCPUNs int64 `json:"other_cpu_ns"`
+	// OtherCPUPct is OtherCPUNs (plus steal) as a percentage of the run's CPUs' time
+	// over the window; -1 when unknown.
+	OtherCPUPct float64 `json:"other_cpu_pct"`
+	// Clamped counts, per histogram, the values above its ceiling that were recorded
+	// as the ceiling: such a histogram's top percentiles are "at least" figures.
+	Clamped map[string]uint64 `json:"clamped,omitempty"`
+	// CacheLineRTTNs is the cross-CPU cache-line round trip measured before and after
+	// the run, ns (0 when not measured): a host that moved the vCPUs shows here.
+	CacheLineRTTNs [2]float64 `json:"cache_line_rtt_ns"`
 }
 
 // Platform is how a run's platform ran: which CPUs its vCPUs had and whether they were
@@ -247,9 +300,9 @@ func (r *Result) validate() error {
 		if err := run.validate(); err != nil {
 			return fmt.Errorf("run %d (%q repetition %d): %w", i, run.Name, run.Repetition, err)
 		}
-		k := runKey{run.Name, run.Repetition}
+		k := runKey{run.Name, run.Repetition, run.Attempt}
 		if seen[k] {
-			return fmt.Errorf("run %d: %q repetition %d appears twice: %w", i, run.Name, run.Repetition, ErrInvalid)
+			return fmt.Errorf("run %d: %q repetition %d attempt %d appears twice: %w", i, run.Name, run.Repetition, run.Attempt, ErrInvalid)
 		}
 		seen[k] = true
 	}
@@ -257,8 +310,8 @@ func (r *Result) validate() error {
 }
 
 type runKey struct {
-	name string
-	rep  int
+	name         string
+	rep, attempt int
 }
 
 func (e *Environment) validate() error {
@@ -275,8 +328,21 @@ func (run *Run) validate() error {
 	if err := CheckName("run", run.Name); err != nil {
 		return err
 	}
-	if run.Repetition < 0 {
-		return fmt.Errorf("negative repetition: %w", ErrInvalid)
+	if run.Repetition < 0 || run.Attempt < 0 {
+		return fmt.Errorf("negative repetition or attempt: %w", ErrInvalid)
+	}
+	if v := run.Validity; v != nil {
+		if v.Valid != (len(v.Reasons) == 0) {
+			return fmt.Errorf("validity: valid %v with %d reasons: %w", v.Valid, len(v.Reasons), ErrInvalid)
+		}
+		if v.Superseded && v.Valid {
+			return fmt.Errorf("validity: a valid run marked superseded: %w", ErrInvalid)
+		}
+		for name := range v.Interference.Clamped {
+			if err := CheckName("histogram", name); err != nil {
+				return fmt.Errorf("validity: clamped: %w", err)
+			}
+		}
 	}
 	if run.Config != nil && !json.Valid(run.Config) {
 		return fmt.Errorf("config is not valid JSON: %w", ErrInvalid)
