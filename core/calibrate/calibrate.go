@@ -363,3 +363,21 @@ func clockCost(read func() int64) float64 {
 	sort.Float64s(per)
 	return per[batches/2]
 }
+
+// CachelineRTT measures the cache-line round trip between CPUs a and b with n samples
+// (the ping-pong of Floors.CachelineRTT), and returns its median in ns. It needs both
+// threads to be pinned: unpinned, it returns an error rather than a figure for no
+// particular pair of CPUs. A run calls it before and after its window (a host that
+// moves the vCPUs between near and far placement shows as a change); with a few
+// thousand samples it takes about a millisecond.
+func CachelineRTT(a, b, n int) (float64, error) {
+	if a == b || a < 0 || b < 0 {
+		return 0, fmt.Errorf("calibrate: cache-line round trip: want two distinct CPUs, got %d and %d", a, b)
+	}
+	p := &pair{a: a, b: b}
+	h := cachelineRTT(p, max(1, n))
+	if p.pinErr != nil {
+		return 0, fmt.Errorf("calibrate: cache-line round trip: %w", p.pinErr)
+	}
+	return float64(h.ValueAtQuantile(50)), nil
+}

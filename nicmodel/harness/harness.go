@@ -26,6 +26,7 @@ import (
 	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/nicmodel/driver"
 	"github.com/ndisbench/ndisbench/nicmodel/scenario"
+	"github.com/ndisbench/ndisbench/results"
 )
 
 // Options are how a caller runs and watches a run; all optional.
@@ -44,6 +45,8 @@ type Options struct {
 	ProgressEvery time.Duration // 0: 250ms
 	// Interval is the length of the histogram intervals of Report.Intervals; 0: 1s.
 	Interval time.Duration
+	// Limits, when set, replaces DefaultLimits in the run's verdict (Report.Validity).
+	Limits *Limits
 }
 
 // Progress is a live snapshot of a run, for progress displays.
@@ -83,6 +86,12 @@ type Report struct {
 	Intervals  []Interval                         // the measured window, period by period (Options.Interval)
 	Violations []core.Violation                   // contract violations the framework described
 	Broken     []Failure                          // invariants that failed (DESIGN.md §5); empty: all held
+
+	// Validity is the verdict on the run: whether its figures measure the model or a
+	// host that disturbed it, with the reasons and the interference seen (Limits).
+	Validity results.Validity
+
+	offered float64 // packets the schedule offered in the measured window
 }
 
 // Failure is one invariant a run broke.

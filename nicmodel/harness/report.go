@@ -47,8 +47,14 @@ func (r *rig) report(rep *Report, counters map[string]uint64, drained bool) {
 		window = time.Duration(max(0, gs.LastIntended-tl.WarmEnd))
 	}
 	rep.Measured = max(window, time.Duration(gs.LastWrite-tl.WarmEnd))
+	rep.offered = float64(gs.Measured)
+	if gs.Unsent > 0 { // the window ended with packets due: the schedule offered them too
+		sched := r.genCfg.Schedule
+		from, to := max(gs.Unsent, tl.WarmEnd)-tl.Start, tl.End-tl.Start
+		rep.offered += max(0, sched.Expected(to)-sched.Expected(from))
+	}
 	if window > 0 {
-		rep.OfferedPPS = float64(gs.Measured) / window.Seconds()
+		rep.OfferedPPS = rep.offered / window.Seconds()
 	}
 	if rep.Measured > 0 {
 		rep.GeneratedPPS = float64(gs.Measured) / rep.Measured.Seconds()

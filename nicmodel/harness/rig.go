@@ -124,6 +124,8 @@ func newRig(sc scenario.Scenario, factory driver.Factory, opts Options) (*rig, e
 
 func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	sc := r.sc
+	host := newHostWatch(r.p.Info().CPUs, !sc.NoPin, r.genCfg.CPU)
+	host.measureRTT(0) // before the vCPUs take their CPUs
 	if err := r.p.Start(); err != nil {
 		return nil, err
 	}
@@ -134,6 +136,7 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	r.lagTotal = hist.NewLatency()
 	r.lagIv = []*hdrhistogram.PackedHistogram{hist.NewPackedLike(r.lagTotal)}
 
+	host.start()
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -141,6 +144,7 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	}()
 	r.watch(ctx, done, opts)
 	<-done
+	interference := host.stop()
 
 	gs := r.gen.Stats()
 	rep := &Report{Scenario: sc, Platform: r.p.Info(), GeneratorCPU: gs.PinnedCPU, Started: gs.Started, Interrupted: gs.Interrupted}
@@ -152,11 +156,20 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	counters := r.p.Counters() // as the driver halted: the probe below adds its own
 	r.checkHalted(rep, counters)
 	r.p.Stop()
+	host.measureRTT(1)
 	if r.warm {
 		r.rotate() // the last period, drain included
 	}
 	rep.Intervals = r.intervals
 	r.report(rep, counters, drained)
+	lim := DefaultLimits()
+	if opts.Limits != nil {
+		lim = *opts.Limits
+	}
+	rep.Validity = judge(observed{
+		measured: rep.Counters[metric.MeasuredGenerated], delivered: rep.Counters[metric.MeasuredGenerated] - rep.Counters[metric.MeasuredDropped],
+		offered: rep.offered, lagMax: rep.BehindMaxNs, host: interference, rtt: host.rtt,
+	}, lim)
 	return rep, rep.Err()
 }
 

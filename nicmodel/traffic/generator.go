@@ -79,7 +79,11 @@ type Stats struct {
 	MeasuredDropped uint64    // of those, dropped by the NIC
 	LastIntended    int64     // the last measured packet's intended time
 	LastWrite       int64     // and when it was written
-	Mallocs         uint64    // heap objects the process allocated while measured packets were sent
+	// Unsent is, when the generator fell so far behind that the window ended (End plus
+	// LateCut, on its clock) with packets still due, the intended time of the first of
+	// them: the schedule offered them, the generator never sent them. 0 otherwise.
+	Unsent  int64
+	Mallocs uint64 // heap objects the process allocated while measured packets were sent
 }
 
 // Stop asks Run to stop sending at its next check (within 256 packets or idle turns).
@@ -98,6 +102,12 @@ func (g *Generator) CollectLag(into []*hdrhistogram.PackedHistogram) {
 }
 
 const allocsMetric = "/gc/heap/allocs:objects"
+
+// LateCut is how long past the end of its window a generator that fell behind goes on
+// sending what was due before the end: a run ends on time however far behind its
+// schedule the generator is (a rate beyond it, or a host that stalled it), and what it
+// never sent is counted as offered and unsent (Stats.Unsent).
+const LateCut = 10 * time.Millisecond
 
 // Run sends the schedule's packets from Start to End, then writes back what the NIC
 // holds. It locks its goroutine to an OS thread, pinned to CPU where the OS allows.
@@ -137,6 +147,10 @@ func (g *Generator) Run() {
 			periodicNext += c.PeriodicEvery
 		}
 		if next >= tl.End {
+			break
+		}
+		if now-tl.End > int64(LateCut) {
+			st.Unsent = next
 			break
 		}
 		if next > now { // early: write back what is held, and wait

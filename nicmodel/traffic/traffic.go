@@ -259,6 +259,15 @@ func (s *Schedule) OfferedRate(durationNs int64) float64 {
 	}
 }
 
+// Expected returns how many packets the schedule offers, on average, in [0, ns): the
+// analytic count behind OfferedRate. 0 for ns <= 0.
+func (s *Schedule) Expected(ns int64) float64 {
+	if ns <= 0 {
+		return 0
+	}
+	return s.OfferedRate(ns) * float64(ns) / 1e9
+}
+
 // Flow distributions, as FlowConfig.Dist spells them.
 const (
 	DistUniform = "uniform" // every flow equally likely
