@@ -55,7 +55,7 @@ func TestScenarioFileRuns(t *testing.T) {
 	out := filepath.Join(dir, "out")
 	// -duration overrides the file's base.
 	_, stderr, code := runCLI("run", "-config", path, "-o", out, "-duration", "100ms", "-warmup", "10ms")
-	if code != 0 {
+	if !measured(t, code) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	res, err := results.ReadFile(filepath.Join(out, results.ResultFile))

@@ -51,6 +51,10 @@ func usagef(format string, args ...any) error {
 // errInterrupted marks a run stopped by a signal after it wrote what it had measured.
 var errInterrupted = errors.New("interrupted")
 
+// errInvalidRun marks a scenario of which a run was not a valid measurement: its results
+// are written, flagged. It exits 3.
+var errInvalidRun = errors.New("not a valid measurement")
+
 // exitCode prints err (if any) and maps it to the process exit status.
 func exitCode(stderr io.Writer, err error) int {
 	if err == nil {
@@ -66,6 +70,9 @@ func exitCode(stderr io.Writer, err error) int {
 	case errors.Is(err, errInterrupted):
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 130
+	case errors.Is(err, errInvalidRun):
+		fmt.Fprintf(stderr, "bench: %v\n", err)
+		return 3
 	default:
 		fmt.Fprintf(stderr, "bench: %v\n", err)
 		return 1

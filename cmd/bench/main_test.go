@@ -89,3 +89,14 @@ func TestCalibrateWritesFloors(t *testing.T) {
 		}
 	}
 }
+
+// measured reports whether a run command's exit status says it measured and wrote its
+// results: 0, or 3 when the host disturbed a run (a busy test machine), which the test
+// logs. Tests assert what was written, never that the machine was quiet.
+func measured(t *testing.T, code int) bool {
+	t.Helper()
+	if code == 3 {
+		t.Logf("exit 3: a run was not a valid measurement on this machine (results written, flagged)")
+	}
+	return code == 0 || code == 3
+}

@@ -85,6 +85,9 @@ func planRuns(def *scenarioDef, f runFlags) ([]plannedRun, error) {
 			return nil, usagef("run: flag -%s: %s varies %s itself; drop the flag or pick another scenario", st.flag, def.source, st.Key)
 		}
 	}
+	if f.retries < 0 || f.retries > 100 {
+		return nil, usagef("run: flag -retries: must be 0..100, got %d", f.retries)
+	}
 	if f.count < 1 || f.count > 1000 {
 		return nil, usagef("run: flag -count: must be 1..1000, got %d", f.count)
 	}

@@ -30,6 +30,11 @@ func toResultRun(p plannedRun, rep *harness.Report) (results.Run, error) {
 		},
 		Histograms: map[string]results.Histogram{},
 	}
+	v := rep.Validity
+	run.Validity = &v
+	if len(rep.Unchecked) > 0 {
+		v.Warnings = append(v.Warnings, rep.Unchecked...)
+	}
 	if run.Started.IsZero() {
 		run.Started = time.Now() // interrupted before the measured window began
 	}

@@ -18,13 +18,13 @@ func TestReplayRerunsTheRecordedConfig(t *testing.T) {
 	dir := t.TempDir()
 	a, b, one := filepath.Join(dir, "a"), filepath.Join(dir, "b"), filepath.Join(dir, "one")
 	args := append([]string{"run", "-scenario", "throttle", "-o", a, "-set", "per_packet=10ns", "-seed", "7"}, shortRun...)
-	if _, stderr, code := runCLI(args...); code != 0 {
+	if _, stderr, code := runCLI(args...); !measured(t, code) {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
-	if _, stderr, code := runCLI("run", "-replay", filepath.Join(a, results.ResultFile), "-o", b); code != 0 {
+	if _, stderr, code := runCLI("run", "-replay", filepath.Join(a, results.ResultFile), "-o", b); !measured(t, code) {
 		t.Fatalf("replay: exit %d: %s", code, stderr)
 	}
-	if _, stderr, code := runCLI("run", "-replay", filepath.Join(a, results.ResultFile)+":throttle=8", "-o", one); code != 0 {
+	if _, stderr, code := runCLI("run", "-replay", filepath.Join(a, results.ResultFile)+":throttle=8", "-o", one); !measured(t, code) {
 		t.Fatalf("replay of one run: exit %d: %s", code, stderr)
 	}
 	ra, rb, r1 := readResult(t, a), readResult(t, b), readResult(t, one)
@@ -52,7 +52,7 @@ func TestReplayRerunsTheRecordedConfig(t *testing.T) {
 func TestReplayRefusesWhatItCannotRerun(t *testing.T) {
 	dir := t.TempDir()
 	a := filepath.Join(dir, "a")
-	if _, stderr, code := runCLI(append([]string{"run", "-o", a}, shortRun...)...); code != 0 {
+	if _, stderr, code := runCLI(append([]string{"run", "-o", a}, shortRun...)...); !measured(t, code) {
 		t.Fatalf("run: exit %d: %s", code, stderr)
 	}
 	res := filepath.Join(a, results.ResultFile)

@@ -82,6 +82,8 @@ scenario's runs set themselves is refused, and so is any with -replay):
 	b.WriteString(`
 Other flags:
   -count N           repeat every run N times, interleaved A B A B (default 1)
+  -retries N         run a run that was not a valid measurement again, up to N times;
+                     every attempt is kept in result.json (default 0)
   -interval D        period of the .hlog's interval histograms (default 1s)
   -o DIR             result directory (default bench-results/<scenario>-<time>)
   -json              print result.json on stdout instead of the table
@@ -114,8 +116,15 @@ Keys (type; default; allowed values):
 Durations are written as "2s", "50us"; CPU lists as "0-3,6". A key's zero means
 automatic where the default says so.
 
-Exit status: 0, 1 when an invariant broke (results are still written), 2 for bad usage,
-130 when interrupted (what was measured is written, marked interrupted).
+A run is judged as it ends: if the host disturbed it (other processes or the hypervisor
+took its CPUs, a vCPU or the generator stalled, the generator could not send what the
+schedule offered, nothing was delivered, values beyond a histogram's ceiling), it is not
+a measurement: a warning line under it in the table says why, result.json records the
+verdict (runs[].validity), and headlines leave it out.
+
+Exit status: 0 success; 1 an invariant broke (results are still written); 2 bad usage or
+input (nothing is written); 3 a run was not a valid measurement (results are written,
+flagged); 130 interrupted (what was measured is written, marked interrupted).
 
 Examples:
   bench run
@@ -149,7 +158,7 @@ func fieldOf(key string) (scenario.Field, bool) {
 type runFlags struct {
 	scenario, out, config, replay string
 	interval                      time.Duration
-	count                         int
+	count, retries                int
 	asJSON                        bool
 	settings                      []flagSetting
 	set                           map[string]bool
@@ -205,6 +214,7 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	fs.StringVar(&f.config, "config", "", "")
 	fs.StringVar(&f.replay, "replay", "", "")
 	fs.IntVar(&f.count, "count", 1, "")
+	fs.IntVar(&f.retries, "retries", 0, "")
 	fs.DurationVar(&f.interval, "interval", time.Second, "")
 	fs.StringVar(&f.out, "o", "", "")
 	fs.BoolVar(&f.asJSON, "json", false, "")
@@ -274,31 +284,53 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	var broken []string
 	var intervals [][]results.IntervalSet
 	var failed error // a run that could not start; what the others measured is still written
+	var abandoned string
 	pinned, cpus := true, ""
+	invalid := 0
+plan:
 	for i, p := range plan {
-		if ctx.Err() != nil {
-			break
-		}
-		rep, err := harness.Run(ctx, p.sc, harness.Options{Progress: prog.update(i, p.name), Interval: f.interval})
-		if rep == nil {
-			failed = fmt.Errorf("run %s: %w", p.name, err)
-			break
-		}
-		pinned = pinned && rep.Platform.Pinned
-		if cpus == "" {
-			cpus = rep.Platform.CPUs
-		}
-		if err != nil {
-			broken = append(broken, fmt.Sprintf("run %s (repetition %d): %v", p.name, p.rep, err))
-		}
-		run, err := toResultRun(p, rep)
-		if err != nil {
-			return err
-		}
-		res.Runs = append(res.Runs, run)
-		intervals = append(intervals, intervalSets(rep))
-		if rep.Interrupted {
-			break
+		for attempt := 0; ; attempt++ {
+			if ctx.Err() != nil {
+				break plan
+			}
+			opts := harness.Options{Progress: prog.update(i, p.name), Interval: f.interval}
+			rep, err := runOne(ctx, func(ctx context.Context) (*harness.Report, error) { return harness.Run(ctx, p.sc, opts) })
+			if errors.Is(err, errAbandoned) {
+				abandoned = p.name
+				break plan
+			}
+			if rep == nil {
+				failed = fmt.Errorf("run %s: %w", p.name, err)
+				break plan
+			}
+			pinned = pinned && rep.Platform.Pinned
+			if cpus == "" {
+				cpus = rep.Platform.CPUs
+			}
+			if err != nil {
+				broken = append(broken, fmt.Sprintf("run %s (repetition %d): %v", p.name, p.rep, err))
+			}
+			run, err := toResultRun(p, rep)
+			if err != nil {
+				return err
+			}
+			run.Attempt = attempt
+			retry := !rep.Validity.Valid && attempt < f.retries && !rep.Interrupted && ctx.Err() == nil
+			if retry {
+				run.Validity.Superseded = true
+				prog.note(fmt.Sprintf("run %s (repetition %d) was not a valid measurement (%s): attempt %d of %d",
+					p.name, p.rep, strings.Join(rep.Validity.Reasons, "; "), attempt+2, f.retries+1))
+			} else if !rep.Validity.Valid && !rep.Interrupted {
+				invalid++
+			}
+			res.Runs = append(res.Runs, run)
+			intervals = append(intervals, intervalSets(rep))
+			if rep.Interrupted {
+				break plan
+			}
+			if !retry {
+				break
+			}
 		}
 	}
 	prog.finish()
@@ -329,7 +361,50 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		return fmt.Errorf("INVARIANT BROKEN (results written to %s):\n%s", dir, strings.Join(broken, "\n"))
 	}
 	if res.Interrupted {
+		if abandoned != "" {
+			return fmt.Errorf("%w: run %s did not stop within a second and is lost; the runs before it are written to %s", errInterrupted, abandoned, dir)
+		}
 		return fmt.Errorf("%w: partial results written to %s", errInterrupted, dir)
 	}
+	if invalid > 0 {
+		return fmt.Errorf("%w: %d of %d runs (results written to %s; see the warnings above, or -retries)", errInvalidRun, invalid, len(res.Runs), dir)
+	}
 	return nil
+}
+
+// errAbandoned is runOne's error for a run that did not return within abandonAfter of
+// an interrupt.
+var errAbandoned = errors.New("run abandoned")
+
+// abandonAfter is how long an interrupted run may take to stop before the CLI writes
+// what the earlier runs measured without it: Ctrl-C takes effect within a second in
+// every state, even when a stalled host keeps the run's threads from finishing.
+const abandonAfter = 800 * time.Millisecond
+
+// runOne calls run (a harness.Run), and returns errAbandoned when ctx is cancelled and
+// run does not return within abandonAfter (its goroutines are left to the process's
+// exit).
+func runOne(ctx context.Context, run func(context.Context) (*harness.Report, error)) (*harness.Report, error) {
+	type outcome struct {
+		rep *harness.Report
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		rep, err := run(ctx)
+		done <- outcome{rep, err}
+	}()
+	select {
+	case o := <-done:
+		return o.rep, o.err
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(abandonAfter)
+	defer t.Stop()
+	select {
+	case o := <-done:
+		return o.rep, o.err
+	case <-t.C:
+		return nil, errAbandoned
+	}
 }

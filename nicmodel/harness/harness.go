@@ -86,6 +86,7 @@ type Report struct {
 	Intervals  []Interval                         // the measured window, period by period (Options.Interval)
 	Violations []core.Violation                   // contract violations the framework described
 	Broken     []Failure                          // invariants that failed (DESIGN.md §5); empty: all held
+	Unchecked  []string                           // invariants an interrupted run could not check, and why
 
 	// Validity is the verdict on the run: whether its figures measure the model or a
 	// host that disturbed it, with the reasons and the interference seen (Limits).

@@ -38,7 +38,13 @@ type rig struct {
 	intervals []Interval                      // finished intervals
 	lagIv     []*hdrhistogram.PackedHistogram // scratch: the generator's lag in one interval
 	lagTotal  *hdrhistogram.Histogram         // the generator's lag over the measured window
+
+	waitLimit time.Duration // how long the drain and the R11 probe may wait
 }
+
+// interruptWait bounds the drain and the R11 probe of a run the user interrupted, so
+// that Ctrl-C gives a result within a second in every state.
+const interruptWait = 300 * time.Millisecond
 
 // modeMSI is what the platform offers for each NIC delivery mode.
 func modeMSI(m nicmodel.Mode) core.MSIMode {
@@ -148,6 +154,12 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 
 	gs := r.gen.Stats()
 	rep := &Report{Scenario: sc, Platform: r.p.Info(), GeneratorCPU: gs.PinnedCPU, Started: gs.Started, Interrupted: gs.Interrupted}
+	r.waitLimit = sc.DrainTimeout
+	if ctx.Err() != nil {
+		// Stopped by the user, who wants a result now: what does not drain in
+		// interruptWait is left unchecked, and said to be.
+		r.waitLimit = min(r.waitLimit, interruptWait)
+	}
 	drained := r.drain()
 	r.mp.Halt()
 	if r.noise != nil {
@@ -184,7 +196,7 @@ func (r *rig) checkHalted(rep *Report, atHalt map[string]uint64) {
 	r.nic.Kick()
 	// Wait for the stray raises to be served (or refused): as long as a drain may take,
 	// so that a loaded machine delays the verdict instead of hiding a handler that runs.
-	deadline := time.Now().Add(r.sc.DrainTimeout)
+	deadline := time.Now().Add(r.waitLimit)
 	for i := 0; !r.p.Idle() && time.Now().Before(deadline); i++ {
 		if i < 1000 {
 			runtime.Gosched()
@@ -285,7 +297,7 @@ func (r *rig) rotate() {
 // no new traffic: a lost interrupt shows up here as a packet that never drains. It keeps
 // polling the NIC, as time passing releases moderated interrupts.
 func (r *rig) drain() bool {
-	deadline := time.Now().Add(r.sc.DrainTimeout)
+	deadline := time.Now().Add(r.waitLimit)
 	for i := 0; ; i++ {
 		r.nic.Poll(r.clock.Now())
 		if r.p.Counter(core.CtrIndicated) == r.nic.Stats().Written && r.p.Idle() && r.unmasked() {
