@@ -98,3 +98,24 @@ func TestRunBeyondTheGenerator(t *testing.T) {
 		t.Errorf("verdict %+v: want invalid, the generator fell short", rep.Validity)
 	}
 }
+
+// TestRunCarriesItsVerdict: Options.Limits reaches the verdict, and the verdict records
+// what the run saw whatever it decides.
+func TestRunCarriesItsVerdict(t *testing.T) {
+	sc := scenario.Scenario{Mode: nicmodel.ModeMSIX, VCPUs: 1, Queues: 1, Idle: core.IdleSpinPark,
+		Duration: 30 * time.Millisecond, Warmup: 5 * time.Millisecond, NoPin: true}
+	sc.Schedule.RatePPS = 50e3
+	strict := DefaultLimits()
+	strict.GeneratorLag = -1 // any lag at all, even 0, is too much
+	rep, err := Run(context.Background(), sc, Options{Limits: &strict})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := rep.Validity
+	if v.Valid || !strings.Contains(strings.Join(v.Reasons, "\n"), "generator fell behind") {
+		t.Errorf("strict limits: %+v, want invalid for the generator's lag", v)
+	}
+	if v.Interference.GeneratorLagMaxNs != rep.BehindMaxNs {
+		t.Errorf("lag %d recorded, report says %d", v.Interference.GeneratorLagMaxNs, rep.BehindMaxNs)
+	}
+}
