@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/ndisbench/ndisbench/nicmodel/harness"
+	"github.com/ndisbench/ndisbench/results"
 )
 
 // TestRunOneAbandonsAStuckRun: a run that does not stop when told (a host that froze
@@ -39,5 +42,39 @@ func TestExitStatusInvalidRun(t *testing.T) {
 	var e bytes.Buffer
 	if code := exitCode(&e, errInvalidRun); code != 3 {
 		t.Errorf("exit %d, want 3", code)
+	}
+}
+
+// TestEveryBuiltinScenarioWritesItsResults: each built-in scenario runs through the CLI
+// and writes one result per planned run (handoff once measured all six runs, then
+// failed on a run name and wrote nothing).
+func TestEveryBuiltinScenarioWritesItsResults(t *testing.T) {
+	for _, name := range builtinOrder {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			_, stderr, code := runCLI("run", "-scenario", name, "-o", dir, "-duration", "40ms", "-warmup", "10ms", "-rate", "50000")
+			if !measured(t, code) {
+				t.Fatalf("exit %d: %s", code, stderr)
+			}
+			def, _, err := builtin(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := results.ReadFile(filepath.Join(dir, results.ResultFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Runs) != len(def.Runs) {
+				t.Fatalf("%d runs written, %d planned", len(res.Runs), len(def.Runs))
+			}
+			for i, r := range res.Runs {
+				if r.Name != def.Runs[i].Name || r.Validity == nil {
+					t.Errorf("run %d: %q with verdict %v, want %q with a verdict", i, r.Name, r.Validity, def.Runs[i].Name)
+				}
+				if _, err := os.Stat(filepath.Join(dir, r.Name+".hlog")); err != nil {
+					t.Errorf("run %s: %v", r.Name, err)
+				}
+			}
+		})
 	}
 }
