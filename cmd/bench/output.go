@@ -104,47 +104,8 @@ func printRunTable(w io.Writer, def *scenarioDef, res *results.Result) {
 			b.P50, b.Max, ns(d.P50), ns(d.P99), ns(d.P999), ns(l.P50), ns(l.P99), ns(l.P999), ns(l.Max))
 	}
 	tw.Flush()
-	fmt.Fprintf(w, "\n%s\n", headline(def, res))
-}
-
-// headline states the scenario's main comparison: its first run against its last, over
-// the median of the repetitions.
-func headline(def *scenarioDef, res *results.Result) string {
-	if len(def.Runs) < 2 || len(res.Runs) == 0 {
-		return ""
-	}
-	first, last := def.Runs[0].Name, def.Runs[len(def.Runs)-1].Name
-	a, b := medianOf(res, first), medianOf(res, last)
-	if a == nil || b == nil {
-		return "headline: not every run completed"
-	}
-	ratio := 0.0
-	if b.Rates.AchievedPPS > 0 {
-		ratio = a.Rates.AchievedPPS / b.Rates.AchievedPPS
-	}
-	return fmt.Sprintf("%s achieved %.2f× the throughput of %s (%.3f vs %.3f Mpps); ISR→DPC p99 %s vs %s; packet latency p99 %s vs %s",
-		first, ratio, last, a.Rates.AchievedPPS/1e6, b.Rates.AchievedPPS/1e6,
-		ns(a.Histograms[metric.ISRToDPC].P99), ns(b.Histograms[metric.ISRToDPC].P99),
-		ns(a.Histograms[metric.PacketLatency].P99), ns(b.Histograms[metric.PacketLatency].P99))
-}
-
-// medianOf returns the repetition of run name with the median achieved rate.
-func medianOf(res *results.Result, name string) *results.Run {
-	var runs []*results.Run
-	for i := range res.Runs {
-		if res.Runs[i].Name == name {
-			runs = append(runs, &res.Runs[i])
-		}
-	}
-	if len(runs) == 0 {
-		return nil
-	}
-	for i := 1; i < len(runs); i++ { // insertion sort: a handful of repetitions
-		for j := i; j > 0 && runs[j].Rates.AchievedPPS < runs[j-1].Rates.AchievedPPS; j-- {
-			runs[j], runs[j-1] = runs[j-1], runs[j]
-		}
-	}
-	return runs[len(runs)/2]
+	fmt.Fprintln(w)
+	writeHeadline(w, def, res)
 }
 
 func siCount(v float64) string {
