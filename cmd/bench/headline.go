@@ -103,6 +103,8 @@ func (hl *headlineRuns) samplesTitle(hs []scenario.Headline) string {
 		}
 	}
 	switch n {
+	case 0:
+		return "none of its runs is left"
 	case 1:
 		return "one sample per run, so no spread: -count 3 or more gives a median and a spread"
 	case 2:

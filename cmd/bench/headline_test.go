@@ -303,6 +303,21 @@ func TestHeadlineLeavesOutInvalidRuns(t *testing.T) {
 	}
 }
 
+// TestHeadlineWhoseRunsAreAllLeftOut: other runs were measurements, the headline's
+// were not.
+func TestHeadlineWhoseRunsAreAllLeftOut(t *testing.T) {
+	bad := &results.Validity{Reasons: []string{"vCPU 0 stalled 40 ms"}}
+	res := fakeResult(t, "x", fakeRun{name: "a", validity: bad}, fakeRun{name: "b", validity: bad}, fakeRun{name: "c"})
+	got := headlineOf(t, defOf(t, res, "  - {metric: achieved_pps, compare: [a, b]}\n"), res)
+	want := `headline (none of its runs is left):
+  achieved_pps: no headline: a, every run of it was left out
+  2 of 3 runs left out: invalid
+`
+	if got != want {
+		t.Errorf("headline:\n%s\nwant:\n%s", got, want)
+	}
+}
+
 // TestHeadlineSeriesAndMinVCPUs: a series shows every run in order; a line that needs
 // more vCPUs than the runs had says it compares nothing.
 func TestHeadlineSeriesAndMinVCPUs(t *testing.T) {
