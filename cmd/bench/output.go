@@ -1,14 +1,18 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/nicmodel/harness"
 	"github.com/ndisbench/ndisbench/results"
 	"github.com/ndisbench/ndisbench/results/metric"
@@ -72,79 +76,291 @@ func (p *progress) finish() {
 	fmt.Fprintf(p.w, "bench: done in %.1fs\n", time.Since(p.t0).Seconds())
 }
 
-// printRunTable prints one row per run and the scenario's headline.
+// printRunTable prints what the runs had in common, one row per run with what differed
+// between them, and the scenario's headline.
 func printRunTable(w io.Writer, def *scenarioDef, res *results.Result) {
-	fmt.Fprintf(w, "scenario %s (%s), %d CPUs, GOMAXPROCS %d, pinned %v, clock %.0f ns/read\n\n",
-		res.Scenario, def.Summary, res.Env.NumCPU, res.Env.GOMAXPROCS, res.Env.Pinned, res.Env.ClockCostNs)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\trep\toffered\tachieved\tdrop\tirq/s\tpkts/irq\tbatch\tbatch\tISR→DPC\tISR→DPC\tISR→DPC\tlatency\tlatency\tlatency\tlatency\t")
-	fmt.Fprintln(tw, "\t\tMpps\tMpps\t%\t\t\tp50\tmax\tp50\tp99\tp99.9\tp50\tp99\tp99.9\tmax\t")
-	for i := range res.Runs {
-		r := &res.Runs[i]
-		secs := float64(r.DurationNs) / 1e9
-		// Both over the measured window: interrupts from the warm-up's end to the halt,
-		// packets delivered of those intended in the window.
-		irq := float64(r.Counters[metric.MeasuredIRQs])
-		perIRQ := 0.0
-		if irq > 0 {
-			perIRQ = float64(r.Counters[metric.MeasuredGenerated]-r.Counters[metric.MeasuredDropped]) / irq
-		}
-		drop := r.Rates.DropPct
-		irqRate := 0.0
-		if secs > 0 {
-			irqRate = irq / secs
-		}
-		name := r.Name
-		if r.Interrupted {
-			name += " (interrupted)"
-		}
-		b, d, l := r.Histograms[metric.DPCBatchSize], r.Histograms[metric.ISRToDPC], r.Histograms[metric.PacketLatency]
-		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.3f\t%.2f\t%s\t%.1f\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n",
-			name, r.Repetition, r.Rates.OfferedPPS/1e6, r.Rates.AchievedPPS/1e6, drop, siCount(irqRate), perIRQ,
-			b.P50, b.Max, ns(d.P50), ns(d.P99), ns(d.P999), ns(l.P50), ns(l.P99), ns(l.P999), ns(l.Max))
+	title := "scenario " + res.Scenario
+	if def.Summary != "" {
+		title += ": " + def.Summary
 	}
-	tw.Flush()
-	fmt.Fprintf(w, "\n%s\n", headline(def, res))
+	common, perRun := splitSetup(res.Runs)
+	if len(perRun) > 0 {
+		names := make([]string, len(perRun))
+		for i, a := range perRun {
+			names[i] = a.name
+		}
+		common = append(common, "per run: "+strings.Join(names, ", "))
+	}
+	fmt.Fprintf(w, "%s\n%s; machine: %d CPUs, GOMAXPROCS %d, clock %.0f ns/read\n\n",
+		title, strings.Join(common, ", "), res.Env.NumCPU, res.Env.GOMAXPROCS, res.Env.ClockCostNs)
+	writeTable(w, res, perRun)
+	fmt.Fprintln(w)
+	writeHeadline(w, def, res)
 }
 
-// headline states the scenario's main comparison: its first run against its last, over
-// the median of the repetitions.
-func headline(def *scenarioDef, res *results.Result) string {
-	if len(def.Runs) < 2 || len(res.Runs) == 0 {
-		return ""
-	}
-	first, last := def.Runs[0].Name, def.Runs[len(def.Runs)-1].Name
-	a, b := medianOf(res, first), medianOf(res, last)
-	if a == nil || b == nil {
-		return "headline: not every run completed"
-	}
-	ratio := 0.0
-	if b.Rates.AchievedPPS > 0 {
-		ratio = a.Rates.AchievedPPS / b.Rates.AchievedPPS
-	}
-	return fmt.Sprintf("%s achieved %.2f× the throughput of %s (%.3f vs %.3f Mpps); ISR→DPC p99 %s vs %s; packet latency p99 %s vs %s",
-		first, ratio, last, a.Rates.AchievedPPS/1e6, b.Rates.AchievedPPS/1e6,
-		ns(a.Histograms[metric.ISRToDPC].P99), ns(b.Histograms[metric.ISRToDPC].P99),
-		ns(a.Histograms[metric.PacketLatency].P99), ns(b.Histograms[metric.PacketLatency].P99))
+// setupAttr is a setting of how a run ran: in the header when every run had the same,
+// else a column of the table.
+type setupAttr struct {
+	name  string                    // the header's word, the column's title
+	value func(*results.Run) string // "?" when the run does not say
 }
 
-// medianOf returns the repetition of run name with the median achieved rate.
-func medianOf(res *results.Result, name string) *results.Run {
-	var runs []*results.Run
-	for i := range res.Runs {
-		if res.Runs[i].Name == name {
-			runs = append(runs, &res.Runs[i])
+var setupAttrs = []setupAttr{
+	{"vCPUs", func(r *results.Run) string {
+		p := r.Platform
+		if p == nil {
+			return configValue(r, "vcpus")
+		}
+		cpus := vcpuCPUs(p)
+		switch len(cpus) {
+		case 0:
+			return fmt.Sprint(p.VCPUs)
+		case 1:
+			return fmt.Sprintf("%d on CPU %s", p.VCPUs, cpus)
+		}
+		return fmt.Sprintf("%d on CPUs %s", p.VCPUs, cpus)
+	}},
+	{"queues", func(r *results.Run) string { return configValue(r, "queues") }},
+	{"idle", func(r *results.Run) string {
+		if r.Platform == nil {
+			return configValue(r, "idle")
+		}
+		return r.Platform.Idle
+	}},
+	{"rate", func(r *results.Run) string {
+		var pps float64
+		if _, err := fmt.Sscan(configValue(r, "rate_pps"), &pps); err != nil {
+			return "?"
+		}
+		s := mpps(pps)
+		if sched := configValue(r, "schedule"); sched != "constant" {
+			s += " " + sched
+		}
+		return s
+	}},
+	{"pinned", func(r *results.Run) string {
+		if r.Platform == nil {
+			return "?"
+		}
+		return yesNo(r.Platform.Pinned)
+	}},
+	{"oversubscribed", func(r *results.Run) string {
+		if r.Platform == nil {
+			return "?"
+		}
+		return yesNo(r.Platform.Oversubscribed)
+	}},
+	{"generator", func(r *results.Run) string {
+		p := r.Platform
+		switch {
+		case p == nil:
+			return "?"
+		case p.GeneratorCPU < 0:
+			return "unpinned"
+		case vcpuCPUs(p).Contains(p.GeneratorCPU):
+			return fmt.Sprintf("CPU %d (shared with a vCPU)", p.GeneratorCPU)
+		}
+		return fmt.Sprintf("CPU %d (own)", p.GeneratorCPU)
+	}},
+}
+
+// splitSetup returns the settings every run had, as "name value", and those that
+// differed between runs.
+func splitSetup(runs []results.Run) (common []string, perRun []setupAttr) {
+	for _, a := range setupAttrs {
+		same := true
+		for i := 1; i < len(runs) && same; i++ {
+			same = a.value(&runs[i]) == a.value(&runs[0])
+		}
+		if !same {
+			perRun = append(perRun, a)
+		} else if len(runs) > 0 {
+			common = append(common, a.name+" "+a.value(&runs[0]))
 		}
 	}
-	if len(runs) == 0 {
+	return common, perRun
+}
+
+// vcpuCPUs returns the real CPUs p's vCPUs ran on, as core assigns them: vCPU i on the
+// i-th CPU of the list, vCPUs beyond its length sharing its CPUs again.
+func vcpuCPUs(p *results.Platform) affinity.CPUList {
+	all, err := affinity.ParseCPUList(p.CPUs)
+	if err != nil || len(all) == 0 {
 		return nil
 	}
-	for i := 1; i < len(runs); i++ { // insertion sort: a handful of repetitions
-		for j := i; j > 0 && runs[j].Rates.AchievedPPS < runs[j-1].Rates.AchievedPPS; j-- {
-			runs[j], runs[j-1] = runs[j-1], runs[j]
+	var l affinity.CPUList
+	for i := 0; i < p.VCPUs && i < len(all); i++ {
+		l = append(l, all[i])
+	}
+	slices.Sort(l)
+	return l
+}
+
+// configValue returns the run's resolved config value of key as text, "?" when absent.
+func configValue(r *results.Run, key string) string {
+	var cfg map[string]json.RawMessage
+	if json.Unmarshal(r.Config, &cfg) != nil || cfg[key] == nil {
+		return "?"
+	}
+	return strings.Trim(string(cfg[key]), `"`)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// column is one column of the run table: two heading lines and a cell per run.
+type column struct {
+	head, unit string
+	cell       func(*results.Run) string
+}
+
+// writeTable prints one row per run: perRun's settings, rates, interrupts, and the
+// histograms' figures; under a run that is not a measurement, why.
+func writeTable(w io.Writer, res *results.Result, perRun []setupAttr) {
+	runs := res.Runs
+	anyRun := func(f func(*results.Run) bool) bool {
+		return slices.ContainsFunc(runs, func(r results.Run) bool { return f(&r) })
+	}
+	cols := []column{{"run", "", runLabel}, {"rep", "", func(r *results.Run) string { return fmt.Sprint(r.Repetition) }}}
+	if anyRun(func(r *results.Run) bool { return r.Attempt > 0 }) {
+		cols = append(cols, column{"attempt", "", func(r *results.Run) string { return fmt.Sprint(r.Attempt) }})
+	}
+	for _, a := range perRun {
+		cols = append(cols, column{a.name, "", a.value})
+	}
+	rate := func(get func(results.Rates) float64) func(*results.Run) string {
+		return func(r *results.Run) string { return fmt.Sprintf("%.3f", get(r.Rates)/1e6) }
+	}
+	cols = append(cols, column{"offered", "Mpps", rate(func(rt results.Rates) float64 { return rt.OfferedPPS })})
+	fellBehind := anyRun(func(r *results.Run) bool {
+		return fmt.Sprintf("%.3f", r.Rates.GeneratedPPS/1e6) != fmt.Sprintf("%.3f", r.Rates.OfferedPPS/1e6)
+	})
+	if fellBehind {
+		cols = append(cols, column{"generated", "Mpps", rate(func(rt results.Rates) float64 { return rt.GeneratedPPS })})
+	}
+	cols = append(cols,
+		column{"achieved", "Mpps", rate(func(rt results.Rates) float64 { return rt.AchievedPPS })},
+		column{"drop", "%", func(r *results.Run) string { return fmt.Sprintf("%.2f", r.Rates.DropPct) }},
+		column{"irq/s", "", irqRate},
+		column{"pkts/irq", "", pktsPerIRQ},
+		column{"batch", "p50", histCell(metric.DPCBatchSize, "p50")},
+		column{"batch", "max", histCell(metric.DPCBatchSize, "max")},
+		column{"ISR→DPC", "p50", histCell(metric.ISRToDPC, "p50")},
+		column{"ISR→DPC", "p99", histCell(metric.ISRToDPC, "p99")},
+		column{"ISR→DPC", "p99.9", histCell(metric.ISRToDPC, "p99.9")},
+		column{"latency", "p50", histCell(metric.PacketLatency, "p50")},
+		column{"latency", "p99", histCell(metric.PacketLatency, "p99")},
+		column{"latency", "p99.9", histCell(metric.PacketLatency, "p99.9")},
+		column{"latency", "max", histCell(metric.PacketLatency, "max")},
+	)
+	dropped := anyRun(func(r *results.Run) bool { return r.Counters[metric.MeasuredDropped] > 0 })
+	if dropped {
+		for _, stat := range []string{"p50", "p99", "p99.9"} {
+			cols = append(cols, column{"loss-aware", stat, lossCell(stat)})
 		}
 	}
-	return runs[len(runs)/2]
+
+	var buf bytes.Buffer
+	tw := tabwriter.NewWriter(&buf, 0, 0, 2, ' ', tabwriter.AlignRight)
+	for _, line := range []func(column) string{func(c column) string { return c.head }, func(c column) string { return c.unit }} {
+		for _, c := range cols {
+			fmt.Fprintf(tw, "%s\t", line(c))
+		}
+		fmt.Fprintln(tw)
+	}
+	for i := range runs {
+		for _, c := range cols {
+			fmt.Fprintf(tw, "%s\t", c.cell(&runs[i]))
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	lines := strings.SplitAfter(buf.String(), "\n")
+	io.WriteString(w, lines[0]+lines[1])
+	for i := range runs {
+		io.WriteString(w, lines[2+i])
+		if why := flagged(&runs[i]); why != "" {
+			fmt.Fprintf(w, "    ↳ %s rep %d: %s\n", runs[i].Name, runs[i].Repetition, why)
+		}
+	}
+
+	var notes []string
+	if fellBehind {
+		var behind int64
+		for _, r := range runs {
+			behind = max(behind, r.Rates.BehindMaxNs)
+		}
+		by := ""
+		if behind > 0 {
+			by = fmt.Sprintf(" (by up to %s)", ns(behind))
+		}
+		notes = append(notes, fmt.Sprintf("generated: the rate the generator managed; below offered, it fell behind its schedule%s, "+
+			"and achieved is generated less the drops", by))
+	}
+	if dropped {
+		notes = append(notes, "loss-aware: latency with every dropped packet counted worse than any delivered one; "+
+			"lost: more than (100−p)% of the packets were dropped")
+	}
+	if anyRun(func(r *results.Run) bool { return r.Validity != nil && len(r.Validity.Interference.Clamped) > 0 }) {
+		notes = append(notes, "≥: the histogram recorded values above its ceiling as the ceiling")
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(w)
+		for _, n := range notes {
+			fmt.Fprintln(w, n)
+		}
+	}
+}
+
+// runLabel is a run's name with what sets it apart: interrupted, invalid, superseded.
+func runLabel(r *results.Run) string {
+	var marks []string
+	if r.Interrupted {
+		marks = append(marks, "interrupted")
+	}
+	switch {
+	case r.Validity != nil && r.Validity.Superseded:
+		marks = append(marks, "superseded")
+	case !r.Valid():
+		marks = append(marks, "invalid")
+	}
+	if len(marks) == 0 {
+		return r.Name
+	}
+	return r.Name + " (" + strings.Join(marks, ", ") + ")"
+}
+
+// flagged says why run is not a measurement; "" when it is.
+func flagged(r *results.Run) string {
+	if r.Valid() {
+		return ""
+	}
+	why := "not valid: " + strings.Join(r.Validity.Reasons, "; ")
+	if r.Validity.Superseded {
+		why = fmt.Sprintf("attempt %d, superseded by a retry; %s", r.Attempt, why)
+	}
+	return why
+}
+
+// irqRate is the run's interrupts per second of its measured window.
+func irqRate(r *results.Run) string {
+	if r.DurationNs <= 0 {
+		return "–"
+	}
+	return siCount(float64(r.Counters[metric.MeasuredIRQs]) / (float64(r.DurationNs) / 1e9))
+}
+
+// pktsPerIRQ is the packets delivered per interrupt in the measured window.
+func pktsPerIRQ(r *results.Run) string {
+	irq := r.Counters[metric.MeasuredIRQs]
+	if irq == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", float64(r.Counters[metric.MeasuredGenerated]-r.Counters[metric.MeasuredDropped])/float64(irq))
 }
 
 func siCount(v float64) string {

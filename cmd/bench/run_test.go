@@ -21,7 +21,7 @@ func TestRunWritesEveryKindOfFile(t *testing.T) {
 	if !measured(t, code) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"msix", "line", "achieved", "ISR→DPC", "the throughput of line"} {
+	for _, want := range []string{"msix", "line", "achieved", "ISR→DPC", "headline"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}

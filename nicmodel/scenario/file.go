@@ -260,7 +260,8 @@ func jsonErr(err error) error {
 }
 
 // File is a scenario file: a name, a summary, a base every run starts from (over
-// Default), and the runs, each a name and what it changes.
+// Default), the runs, each a name and what it changes, and the headline: what the runs
+// are about (see Headline).
 //
 //	name: moderation
 //	summary: interrupt moderation off and at 50us
@@ -269,11 +270,14 @@ func jsonErr(err error) error {
 //	  - name: off
 //	  - name: itr50
 //	    moderation_interval: 50us
+//	headline:
+//	  - {metric: packet_latency, stats: [p99], compare: [itr50, off]}
 type File struct {
-	Name    string
-	Summary string
-	Base    Patch
-	Runs    []Run
+	Name     string
+	Summary  string
+	Base     Patch
+	Runs     []Run
+	Headline []Headline // none: the file declares no headline
 }
 
 // Run is one run of a file: its name in tables and file names, and its settings.
@@ -338,7 +342,7 @@ func decodeFile(data []byte) (*File, error) {
 		return nil, err
 	}
 	f := &File{}
-	var runs json.RawMessage
+	var runs, headline json.RawMessage
 	for _, m := range members {
 		switch m.key {
 		case "name", "summary":
@@ -360,6 +364,8 @@ func decodeFile(data []byte) (*File, error) {
 			}
 		case "runs":
 			runs = m.raw
+		case "headline":
+			headline = m.raw // its runs must be the file's: read once they are
 		default:
 			return nil, fmt.Errorf("unknown key %q", m.key)
 		}
@@ -384,6 +390,11 @@ func decodeFile(data []byte) (*File, error) {
 		}
 		seen[r.Name] = true
 		f.Runs = append(f.Runs, r)
+	}
+	if headline != nil {
+		if f.Headline, err = decodeHeadline(headline, f.Runs); err != nil {
+			return nil, err
+		}
 	}
 	if f.Name == "" {
 		f.Name = "file"
@@ -446,11 +457,12 @@ func (f *File) MarshalJSON() ([]byte, error) {
 		return b.Bytes()
 	}
 	out := struct {
-		Name    string            `json:"name"`
-		Summary string            `json:"summary,omitempty"`
-		Base    json.RawMessage   `json:"base"`
-		Runs    []json.RawMessage `json:"runs"`
-	}{Name: f.Name, Summary: f.Summary, Base: patch(f.Base, "")}
+		Name     string            `json:"name"`
+		Summary  string            `json:"summary,omitempty"`
+		Base     json.RawMessage   `json:"base"`
+		Runs     []json.RawMessage `json:"runs"`
+		Headline []Headline        `json:"headline,omitempty"`
+	}{Name: f.Name, Summary: f.Summary, Base: patch(f.Base, ""), Headline: f.Headline}
 	for _, r := range f.Runs {
 		out.Runs = append(out.Runs, patch(r.Set, r.Name))
 	}

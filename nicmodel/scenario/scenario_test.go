@@ -351,6 +351,9 @@ func FuzzScenarioFile(f *testing.F) {
 	f.Add([]byte(`{"runs":[{"name":"a","seed":18446744073709551615,"rate_pps":1.5e6,"warmup":0}]}`))
 	f.Add([]byte(`{"runs":[{"name":"a","seed":-1}]}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"runs":[{"name":"a"},{"name":"b"}],"headline":[{"metric":"achieved_pps","compare":["a","b"]},` +
+		`{"metric":"packet_latency","stats":["p99.9"],"series":["b","a"],"label":"x","min_vcpus":2}]}`))
+	f.Add([]byte(`{"runs":[{"name":"a"}],"headline":[{"metric":"isr_to_dpc"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) { checkRoundTrip(t, "f.json", data) })
 }
 
@@ -359,6 +362,7 @@ func FuzzScenarioFileYAML(f *testing.F) {
 	f.Add([]byte("name: m\nbase: {mode: msix, duration: 2s}\nruns:\n  - {name: a, throttle: 8}\n"))
 	f.Add([]byte("runs:\n- name: a\n  cpus: 0-3\n  moderation_interval: 50us\n"))
 	f.Add([]byte("a: &x [1]\nb: *x\n"))
+	f.Add([]byte("runs: [{name: a}, {name: b}]\nheadline:\n  - {metric: dpc_batch_size, stats: [p50, max], series: [a, b]}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) { checkRoundTrip(t, "f.yaml", data) })
 }
 
