@@ -92,6 +92,9 @@ A scenario file has a name, a summary, a base (keys every run starts from, over 
 defaults) and runs, each a name (letters, digits and "._=+-") and the keys it changes.
 result.json's config of each run is itself such a set of keys, which -replay reads back.
 Unknown keys, duplicate keys and wrong types are errors naming the file and the key.
+An optional "headline" lists what the scenario is about: a metric, its statistics, and
+the runs it compares ("compare: [a, b]") or the series it follows ("series: [...]");
+a file without one gets no headline (README has the key's fields).
 
   name: moderation
   summary: interrupt moderation off and at 50us
