@@ -23,6 +23,7 @@ var commands = map[string]command{
 	"calibrate": calibrateCommand,
 	"run":       runCommand,
 	"list":      listCommand,
+	"version":   versionCommand,
 }
 
 var (
@@ -49,6 +50,8 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		}
 		printUsage(stdout)
 		return nil
+	case "-version", "--version":
+		name = "version"
 	}
 	c, ok := commands[name]
 	if !ok {
