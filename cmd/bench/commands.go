@@ -26,11 +26,6 @@ var commands = map[string]command{
 	"version":   versionCommand,
 }
 
-var (
-	// errHelp is returned when the user asked for help; it exits 0.
-	errHelp = errors.New("help requested")
-)
-
 // run dispatches args to a subcommand.
 func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	if len(args) == 0 {
@@ -72,7 +67,7 @@ func printUsage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "\t%-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprint(w, "\nRun \"bench help <command>\" for a command's flags and examples.\n")
+	fmt.Fprint(w, "\nRun \"bench help <command>\" for a command's flags and examples.\n\n"+exitStatusHelp)
 }
 
 // parseFlags parses args into fs, turning every failure into a usageError that names the
