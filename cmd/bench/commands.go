@@ -76,6 +76,7 @@ func printUsage(w io.Writer) {
 func parseFlags(fs *flag.FlagSet, usage string, stdout io.Writer, args []string) error {
 	fs.SetOutput(io.Discard) // errors are reported once, by exitCode
 	fs.Usage = func() {}
+	plainErrors(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
