@@ -86,6 +86,7 @@ func sampleResult(t testing.TB) *Result {
 			Name: rc.name, Repetition: rc.rep, Config: cfg,
 			Platform: &Platform{
 				VCPUs: 1, CPUs: "1", Pinned: true, GOMAXPROCS: 2, Idle: "spin-park", GeneratorCPU: 0,
+				IdleFallback: "no futex on plan9: a parked thread polls, yielding to the Go scheduler, instead of sleeping",
 			},
 			Started:    testStart.Add(time.Duration(i) * 2 * time.Second),
 			DurationNs: int64(2 * time.Second),
