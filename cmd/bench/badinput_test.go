@@ -95,11 +95,25 @@ func TestBadInputExits2(t *testing.T) {
 }
 
 // TestUnwritableOutputExits2: an -o whose directory is not writable, or that exists and
-// is not writable, is found before measuring. Root writes anywhere, so it is skipped
-// for root (run the test binary as another user to see it).
+// is not writable, is found before measuring. Permission bits do not stop root: as
+// root it checks a directory no one may write in (sysfs, where there is one) and skips
+// the rest (run the test binary as another user to see them).
 func TestUnwritableOutputExits2(t *testing.T) {
 	if os.Geteuid() == 0 {
-		t.Skip("running as root: permission bits do not stop root")
+		if fi, err := os.Stat("/sys"); err != nil || !fi.IsDir() {
+			t.Skip("running as root, and no /sys: nothing here stops root")
+		}
+		p, err := os.MkdirTemp("/sys", "ndisbench-probe-")
+		if err == nil {
+			os.Remove(p)
+			t.Skip("running as root, and /sys is writable: nothing here stops root")
+		}
+		out := "/sys/ndisbench-never"
+		_, stderr, code := runCLI(append([]string{"run", "-o", out}, shortRun...)...)
+		if code != 2 || !strings.Contains(stderr, "-o") || !strings.Contains(stderr, "/sys is not writable") {
+			t.Errorf("-o %s: exit %d, stderr %q; want exit 2 naming -o and /sys", out, code, stderr)
+		}
+		t.Skip("running as root: the permission-bit cases do not stop root")
 	}
 	dir := t.TempDir()
 	ro := filepath.Join(dir, "read-only")
