@@ -23,7 +23,7 @@ func Allowed() (CPUList, error) {
 
 // Pin always fails outside Linux, with an error matching ErrPinRefused.
 func Pin(cpu int) (undo func(), err error) {
-	return nil, fmt.Errorf("affinity: pin to CPU %d: not supported on %s: %w", cpu, runtime.GOOS, ErrPinRefused)
+	return nil, fmt.Errorf("affinity: pin to CPU %d: %s: %w", cpu, Unsupported(runtime.GOOS), ErrPinRefused)
 }
 
 // CurrentCPU is not available outside Linux.

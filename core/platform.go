@@ -96,6 +96,9 @@ type RunInfo struct {
 	PinError   string `json:"pin_error,omitempty"`
 	GOMAXPROCS int    `json:"gomaxprocs"` // at Start
 	Idle       string `json:"idle"`
+	// IdleFallback says how Idle runs differently on this OS (IdleFallback); "" when it
+	// runs as designed (Linux).
+	IdleFallback string `json:"idle_fallback,omitempty"`
 	// Oversubscribed is true when the vCPUs share real CPUs, or (with spinning idle
 	// strategies) when GOMAXPROCS leaves a spinning vCPU without a P of its own: the
 	// figures are then correct but not those of dedicated CPUs.
@@ -115,6 +118,7 @@ func (p *Platform) Info() RunInfo {
 	if err != nil {
 		ri.PinError = err.Error()
 	}
+	ri.IdleFallback = IdleFallback(p.cfg.Idle, runtime.GOOS)
 	shared := len(p.cfg.CPUs) > 0 && len(p.cfg.CPUs) < len(p.vcpus)
 	starved := p.cfg.Idle != IdleSpinPark && p.gomaxprocs < GOMAXPROCSNeeded(len(p.vcpus))
 	ri.Oversubscribed = shared || starved

@@ -12,7 +12,8 @@ import (
 )
 
 // DetectEnvironment describes the running process and machine with what it can find
-// portably: Go version, GOOS, GOARCH, GOMAXPROCS, NumCPU and the host name everywhere;
+// portably: Go version, GOOS, GOARCH, GOMAXPROCS, NumCPU, the host name and which
+// ndisbench this is (ToolVersion and Commit, from CurrentBuild) everywhere;
 // on Linux also the CPU model (/proc/cpuinfo), the kernel release (uname), the CPUs the
 // process may run on (its affinity mask) and the kernel clock source. It measures
 // ClockCostNs as the cost of reading Go's monotonic clock (time.Since), which takes about
@@ -26,6 +27,8 @@ func DetectEnvironment() Environment {
 		GOMAXPROCS: runtime.GOMAXPROCS(0),
 		NumCPU:     runtime.NumCPU(),
 	}
+	b := CurrentBuild()
+	e.ToolVersion, e.Commit = b.Version, b.Commit
 	if h, err := os.Hostname(); err == nil {
 		e.Hostname = h
 	}

@@ -55,6 +55,11 @@ func TestDetectEnvironment(t *testing.T) {
 		e.GOMAXPROCS != runtime.GOMAXPROCS(0) || e.NumCPU != runtime.NumCPU() {
 		t.Errorf("runtime fields: %+v", e)
 	}
+	// Every result records which ndisbench wrote it: in a test binary, "devel" and
+	// no revision; a stamped build's own values otherwise.
+	if b := CurrentBuild(); e.ToolVersion == "" || e.ToolVersion != b.Version || e.Commit != b.Commit {
+		t.Errorf("tool_version %q commit %q, want the build's %+v", e.ToolVersion, e.Commit, b)
+	}
 	if !(e.ClockCostNs > 0) {
 		t.Errorf("clock cost %v", e.ClockCostNs)
 	}

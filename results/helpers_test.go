@@ -68,6 +68,7 @@ func sampleResult(t testing.TB) *Result {
 		GoVersion: "go1.26.0", GOOS: "linux", GOARCH: "amd64", GOMAXPROCS: 2, NumCPU: 2,
 		CPUModel: "Test CPU @ 3.00GHz", Kernel: "6.1.0-test", CPUs: "0-1", Pinned: true,
 		ClockSource: "tsc", ClockCostNs: 21.5, Hostname: "testhost",
+		ToolVersion: "v0.3.0", Commit: "de4db9d80b70f42fe8a1de7eb55dfa47e9c54337+dirty",
 	})
 	res.Started = testStart
 	res.Finished = testStart.Add(7 * time.Second)
@@ -85,6 +86,7 @@ func sampleResult(t testing.TB) *Result {
 			Name: rc.name, Repetition: rc.rep, Config: cfg,
 			Platform: &Platform{
 				VCPUs: 1, CPUs: "1", Pinned: true, GOMAXPROCS: 2, Idle: "spin-park", GeneratorCPU: 0,
+				IdleFallback: "no futex on plan9: a parked thread polls, yielding to the Go scheduler, instead of sleeping",
 			},
 			Started:    testStart.Add(time.Duration(i) * 2 * time.Second),
 			DurationNs: int64(2 * time.Second),

@@ -156,6 +156,9 @@ type Platform struct {
 	PinError   string `json:"pin_error,omitempty"` // why pinning failed, when it did
 	GOMAXPROCS int    `json:"gomaxprocs"`          // GOMAXPROCS when the vCPUs started
 	Idle       string `json:"idle"`                // the vCPUs' idle strategy, e.g. "spin-park"
+	// IdleFallback says how Idle ran differently on this OS than on Linux, where it is
+	// measured (no futex to park on, no sched_yield). Optional (since 1.2); "" when none.
+	IdleFallback string `json:"idle_fallback,omitempty"`
 	// Oversubscribed is true when the vCPUs shared real CPUs, or a spinning vCPU had no P of
 	// its own: the figures are then correct but not those of dedicated CPUs.
 	Oversubscribed bool `json:"oversubscribed"`

@@ -102,8 +102,8 @@ func runCalibrate(ctx context.Context, stdout, stderr io.Writer, args []string) 
 	return nil
 }
 
-// checkOutputFile fails early when path cannot be written: its directory is missing or
-// is not a directory, or path itself is a directory.
+// checkOutputFile fails early when path cannot be written: its directory is missing, is
+// not a directory or is not writable, or path itself is a directory.
 func checkOutputFile(path string) error {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return fmt.Errorf("%s is a directory", path)
@@ -115,6 +115,9 @@ func checkOutputFile(path string) error {
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("%s is not a directory", dir)
+	}
+	if err := probeWritable(dir); err != nil {
+		return fmt.Errorf("%s is not writable (%w)", dir, err)
 	}
 	return nil
 }

@@ -23,12 +23,8 @@ var commands = map[string]command{
 	"calibrate": calibrateCommand,
 	"run":       runCommand,
 	"list":      listCommand,
+	"version":   versionCommand,
 }
-
-var (
-	// errHelp is returned when the user asked for help; it exits 0.
-	errHelp = errors.New("help requested")
-)
 
 // run dispatches args to a subcommand.
 func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
@@ -49,6 +45,8 @@ func run(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 		}
 		printUsage(stdout)
 		return nil
+	case "-version", "--version":
+		name = "version"
 	}
 	c, ok := commands[name]
 	if !ok {
@@ -69,7 +67,7 @@ func printUsage(w io.Writer) {
 	for _, n := range names {
 		fmt.Fprintf(w, "\t%-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprint(w, "\nRun \"bench help <command>\" for a command's flags and examples.\n")
+	fmt.Fprint(w, "\nRun \"bench help <command>\" for a command's flags and examples.\n\n"+exitStatusHelp)
 }
 
 // parseFlags parses args into fs, turning every failure into a usageError that names the
@@ -78,6 +76,7 @@ func printUsage(w io.Writer) {
 func parseFlags(fs *flag.FlagSet, usage string, stdout io.Writer, args []string) error {
 	fs.SetOutput(io.Discard) // errors are reported once, by exitCode
 	fs.Usage = func() {}
+	plainErrors(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)

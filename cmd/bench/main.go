@@ -6,15 +6,15 @@
 //	bench <command> [flags]
 //
 // Run "bench help" for the commands and "bench help <command>" for one command's flags
-// and examples. Exit status: 0 on success, 1 when a measurement or an invariant fails,
-// 2 on bad usage or bad input (flags, files), 130 when interrupted.
+// and examples. Exit status: 0 on success; 1 when an invariant broke or (compare) a
+// regression; 2 on bad usage or bad input (flags, files, keys); 3 when a run was not a
+// valid measurement; 4 when (compare) the results could not decide; 130 when interrupted.
+// exit.go maps errors to them.
 package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -35,46 +35,4 @@ func main() {
 	}()
 	err := run(ctx, os.Stdout, os.Stderr, os.Args[1:])
 	os.Exit(exitCode(os.Stderr, err))
-}
-
-// usageError is bad usage or bad input: a flag, a file the user named. It exits 2.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
-
-// usagef returns a usageError with a formatted message.
-func usagef(format string, args ...any) error {
-	return usageError{fmt.Errorf(format, args...)}
-}
-
-// errInterrupted marks a run stopped by a signal after it wrote what it had measured.
-var errInterrupted = errors.New("interrupted")
-
-// errInvalidRun marks a scenario of which a run was not a valid measurement: its results
-// are written, flagged. It exits 3.
-var errInvalidRun = errors.New("not a valid measurement")
-
-// exitCode prints err (if any) and maps it to the process exit status.
-func exitCode(stderr io.Writer, err error) int {
-	if err == nil {
-		return 0
-	}
-	var ue usageError
-	switch {
-	case errors.Is(err, errHelp):
-		return 0
-	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "bench: %v\n", err)
-		return 2
-	case errors.Is(err, errInterrupted):
-		fmt.Fprintf(stderr, "bench: %v\n", err)
-		return 130
-	case errors.Is(err, errInvalidRun):
-		fmt.Fprintf(stderr, "bench: %v\n", err)
-		return 3
-	default:
-		fmt.Fprintf(stderr, "bench: %v\n", err)
-		return 1
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/ndisbench/ndisbench/affinity"
@@ -159,27 +158,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// checkOutputDir fails early when dir cannot receive results: it exists and is a file, or
-// holds files that are not a previous result set, or its parent cannot be made.
-func checkOutputDir(dir string) error {
-	fi, err := os.Stat(dir)
-	switch {
-	case err == nil && !fi.IsDir():
-		return fmt.Errorf("%s exists and is not a directory", dir)
-	case err == nil:
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			return err
-		}
-		if len(ents) > 0 {
-			return fmt.Errorf("%s is not empty; choose a new directory", dir)
-		}
-		return nil
-	case errors.Is(err, os.ErrNotExist):
-		return os.MkdirAll(filepath.Dir(filepath.Clean(dir)), 0o755)
-	default:
-		return err
-	}
 }

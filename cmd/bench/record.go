@@ -22,7 +22,7 @@ func toResultRun(p plannedRun, rep *harness.Report) (results.Run, error) {
 		DurationNs: int64(rep.Measured), Interrupted: rep.Interrupted, Counters: rep.Counters,
 		Platform: &results.Platform{
 			VCPUs: pi.VCPUs, CPUs: pi.CPUs, Pinned: pi.Pinned, PinError: pi.PinError, GOMAXPROCS: pi.GOMAXPROCS,
-			Idle: pi.Idle, Oversubscribed: pi.Oversubscribed, GeneratorCPU: rep.GeneratorCPU,
+			Idle: pi.Idle, IdleFallback: pi.IdleFallback, Oversubscribed: pi.Oversubscribed, GeneratorCPU: rep.GeneratorCPU,
 		},
 		Rates: results.Rates{
 			OfferedPPS: rep.OfferedPPS, GeneratedPPS: rep.GeneratedPPS, AchievedPPS: rep.AchievedPPS,

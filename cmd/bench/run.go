@@ -282,6 +282,7 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	env.ClockCostNs = results.MeasureClockCost(clock.Now)
 	res := results.New(def.Name, env)
 	res.Started = time.Now()
+	printPortabilityNotes(stderr, runtime.GOOS, plan)
 	prog := newProgress(stderr, isTerminal(os.Stderr))
 	prog.start(def.Name, len(plan))
 	var broken []string

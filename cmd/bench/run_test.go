@@ -33,9 +33,7 @@ func TestRunWritesEveryKindOfFile(t *testing.T) {
 	var names []string
 	for _, r := range res.Runs {
 		names = append(names, r.Name)
-		if r.Histograms[metric.PacketLatency].Count == 0 || r.Counters["indicated"] == 0 {
-			t.Errorf("run %s/%d measured nothing", r.Name, r.Repetition)
-		}
+		checkRunShape(t, r)
 	}
 	if got := strings.Join(names, " "); got != "msix line msix line" {
 		t.Errorf("runs %q, want the repetitions interleaved: msix line msix line", got)
@@ -50,18 +48,16 @@ func TestRunWritesEveryKindOfFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	// The log's periods add up to the run's histograms, value for value.
+	// The log's periods add up to the run's histograms, value for value. How many
+	// periods there are depends on how fast this machine ran, so it is not checked.
 	r := results.NewIntervalLogReader(f, "line.r0.hlog")
-	n, sums := 0, map[string]int64{}
+	sums := map[string]int64{}
 	for r.Scan() {
 		iv := r.Interval()
 		sums[iv.Tag] += iv.Histogram.TotalCount()
-		if iv.Tag == metric.PacketLatency {
-			n++
-		}
 	}
-	if r.Err() != nil || n < 2 {
-		t.Errorf("line.r0.hlog: %v; %d packet_latency intervals for a 150ms run logged every 25ms", r.Err(), n)
+	if r.Err() != nil {
+		t.Errorf("line.r0.hlog: %v", r.Err())
 	}
 	line0 := res.Runs[1]
 	for name, h := range line0.Histograms {
@@ -106,8 +102,13 @@ func TestRunJSONPrintsTheResult(t *testing.T) {
 	if err != nil {
 		t.Fatalf("stdout is not a result: %v\n%s", err, out)
 	}
-	if res.Scenario != "shared-line" || len(res.Runs) != 2 || res.Runs[1].Counters["not_mine"] == 0 {
-		t.Errorf("scenario %q, %d runs, not_mine %d", res.Scenario, len(res.Runs), res.Runs[1].Counters["not_mine"])
+	// That the noise makes the line's ISR say "not mine" is the harness's to test
+	// (nicmodel/harness); here, that the printed result is this scenario's.
+	if res.Scenario != "shared-line" || len(res.Runs) != 2 || !strings.Contains(string(res.Runs[1].Config), `"noise_rate":50000`) {
+		t.Errorf("scenario %q, %d runs, second config %s", res.Scenario, len(res.Runs), res.Runs[len(res.Runs)-1].Config)
+	}
+	for _, r := range res.Runs {
+		checkRunShape(t, r)
 	}
 }
 
@@ -180,7 +181,27 @@ func TestRunInterruptedMidRunWritesWhatWasMeasured(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Interrupted || len(res.Runs) != 1 || !res.Runs[0].Interrupted || res.Runs[0].Counters["indicated"] == 0 {
-		t.Errorf("interrupted %v, %d runs, first interrupted %v", res.Interrupted, len(res.Runs), len(res.Runs) > 0 && res.Runs[0].Interrupted)
+	if !res.Interrupted || len(res.Runs) != 1 || !res.Runs[0].Interrupted {
+		t.Fatalf("interrupted %v, %d runs, first interrupted %v", res.Interrupted, len(res.Runs), len(res.Runs) > 0 && res.Runs[0].Interrupted)
+	}
+	checkRunShape(t, res.Runs[0])
+}
+
+// checkRunShape checks what a written run holds however much this machine delivered in
+// it: every histogram of the metric registry, a platform, and the invariants the run
+// checked (every generated packet indicated or dropped, no contract violation). Tests
+// never ask a run to have delivered something by a deadline: on a busy machine it may
+// not have.
+func checkRunShape(t *testing.T, r results.Run) {
+	t.Helper()
+	for _, m := range metric.OfKind(metric.Histogram) {
+		if _, ok := r.Histograms[m.Name]; !ok {
+			t.Errorf("run %s/%d has no %s histogram", r.Name, r.Repetition, m.Name)
+		}
+	}
+	c := r.Counters
+	if c[metric.Generated] != c[metric.Indicated]+c[metric.Dropped] || c[metric.Violations] != 0 || r.Platform == nil {
+		t.Errorf("run %s/%d: generated %d, indicated %d, dropped %d, violations %d, platform %v",
+			r.Name, r.Repetition, c[metric.Generated], c[metric.Indicated], c[metric.Dropped], c[metric.Violations], r.Platform)
 	}
 }

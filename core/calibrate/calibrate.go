@@ -152,7 +152,11 @@ func Measure(opts Options) (*Floors, error) {
 	}
 	measure("cacheline_rtt_ns", &f.CachelineRTT, func(p *pair) *hdrhistogram.Histogram { return cachelineRTT(p, opts.Samples) })
 	measure("ring_handoff_ns", &f.RingHandoff, func(p *pair) *hdrhistogram.Histogram { return ringHandoff(p, opts.Samples) })
-	measure("futex_wake_ns", &f.FutexWake, func(p *pair) *hdrhistogram.Histogram { return futexWakeLatency(p, opts.WakeSamples, opts.Settle) })
+	if why := park.ParkFallback(runtime.GOOS); why != "" {
+		f.Unmeasured["futex_wake_ns"] = why // what it would time is not a futex wake
+	} else {
+		measure("futex_wake_ns", &f.FutexWake, func(p *pair) *hdrhistogram.Histogram { return futexWakeLatency(p, opts.WakeSamples, opts.Settle) })
+	}
 	measure("chan_wake_ns", &f.ChanWake, func(p *pair) *hdrhistogram.Histogram { return chanWakeLatency(p, opts.WakeSamples, opts.Settle) })
 	f.Pinned = pinned
 	if len(f.Unmeasured) == 0 {

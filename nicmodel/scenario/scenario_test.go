@@ -77,7 +77,7 @@ func TestValidateNamesEveryBadField(t *testing.T) {
 		{"rss", func(s *scenario.Scenario) { s.RSS = 9 }, "rss"},
 		{"fan out", func(s *scenario.Scenario) { s.FanOut = 9 }, "fan_out"},
 		{"driver", func(s *scenario.Scenario) { s.Driver = "a b" }, "driver"},
-		{"rate", func(s *scenario.Scenario) { s.Schedule.RatePPS = 2e9 }, "rate_pps"},
+		{"rate", func(s *scenario.Scenario) { s.Schedule.RatePPS = 1e9 }, "rate_pps"}, // above MaxRatePPS
 		{"schedule", func(s *scenario.Scenario) { s.Schedule.Kind = "sawtooth" }, "schedule"},
 		{"flows", func(s *scenario.Scenario) { s.Flows.Dist = "pareto" }, "flow_dist"},
 		{"size", func(s *scenario.Scenario) { s.Sizes.Fixed = 10 }, "size"},
