@@ -55,17 +55,22 @@ func (s CPUSet) String() string {
 type MessageID uint32
 
 // ISRResult is what an interrupt service routine returns (R3, R4): the BOOLEAN return
-// value and the two out-parameters of MiniportInterrupt / MiniportMessageInterrupt.
+// value and the two out-parameters of MiniportInterrupt / MiniportMessageInterrupt. The
+// DPCs it asks for are queued whether or not it recognised the interrupt: a line ISR
+// that says "not mine" and asks for a DPC gets it (MINIPORT_ISR).
 type ISRResult struct {
 	// Recognized is the ISR's return value: the device raised this interrupt. A line ISR
 	// returns false ("not mine") so that the line's other sharers run (R3); a message ISR
 	// must always return true, and false there is a counted contract violation.
 	Recognized bool
 	// QueueDefaultDPC asks for the interrupt's DPC on the CPU the ISR runs on
-	// (*QueueDefaultInterruptDpc).
+	// (*QueueDefaultInterruptDpc). When it is set the framework ignores TargetCPUs, as
+	// NDIS ignores TargetProcessors (R4).
 	QueueDefaultDPC bool
-	// TargetCPUs asks for the DPC on more CPUs (*TargetProcessors); their DPCs get a nil
-	// context (R7).
+	// TargetCPUs asks for the DPC on each CPU of the set (*TargetProcessors) when
+	// QueueDefaultDPC is not set; their DPCs get a nil context (R7). NDIS 6.20 and later
+	// drivers are told to leave it 0 and queue DPCs with NdisMQueueDpcEx
+	// (Interrupt.QueueDPC, DPCCall.QueueDPC) instead.
 	TargetCPUs CPUSet
 }
 

@@ -168,7 +168,7 @@ func TestObserverEventsMatchCounters(t *testing.T) {
 			todo[msg][0].Store(3)
 			todo[msg][1].Store(3)
 			ix.DisableInterrupt(msg)
-			return core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUs(1 - int(msg))}
+			return core.ISRResult{Recognized: true, TargetCPUs: core.CPUs(0, 1)}
 		},
 		func(_ any, msg core.MessageID, c *core.DPCCall) {
 			left := &todo[msg][c.CPU]

@@ -253,6 +253,10 @@ func TestR3_MessageISRNotMineIsViolation(t *testing.T) {
 	}
 }
 
+// TestR4_ISRQueuesDefaultAndTargetDPCs: an ISR's target set queues one DPC on each CPU
+// in it, the ISR's own included, each with a nil context (R7); the message ISR is told
+// which message fired. (MINIPORT_MESSAGE_INTERRUPT, TargetProcessors:
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_message_interrupt)
 func TestR4_ISRQueuesDefaultAndTargetDPCs(t *testing.T) {
 	n := vcpus(4)
 	p := newPlatform(t, core.PlatformConfig{VCPUs: n, MSI: core.MSIX, Messages: 1})
@@ -262,8 +266,8 @@ func TestR4_ISRQueuesDefaultAndTargetDPCs(t *testing.T) {
 	ix := mustRegister(t, p, nil, msiChars(
 		func(_ any, msg core.MessageID) core.ISRResult {
 			msgSeen.Store(int32(msg) + 1)
-			// Default DPC on this CPU (0) and one on every other vCPU.
-			return core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUSet(1<<uint(n)-1) &^ 1}
+			// A DPC on every vCPU, this one (0) included.
+			return core.ISRResult{Recognized: true, TargetCPUs: core.CPUSet(1<<uint(n) - 1)}
 		},
 		func(_ any, _ core.MessageID, call *core.DPCCall) {
 			ran[call.CPU].Add(1)
@@ -291,6 +295,115 @@ func TestR4_ISRQueuesDefaultAndTargetDPCs(t *testing.T) {
 	}
 	if nonNil.Load() != 0 {
 		t.Errorf("R7: %d ISR-targeted DPCs got a non-nil context", nonNil.Load())
+	}
+}
+
+// TestR4_DefaultDPCIgnoresTargetCPUs: an ISR that asks for the default DPC gets one on
+// its own CPU and none on the CPUs of its target set. MINIPORT_ISR and
+// MINIPORT_MESSAGE_INTERRUPT: "If this value is set to TRUE, NDIS ignores the value of the
+// TargetProcessors parameter."
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_isr
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_message_interrupt
+func TestR4_DefaultDPCIgnoresTargetCPUs(t *testing.T) {
+	for _, line := range []bool{false, true} {
+		name := "message"
+		if line {
+			name = "line"
+		}
+		t.Run(name, func(t *testing.T) {
+			cfg := core.PlatformConfig{VCPUs: 3, NoPin: true, MSI: core.MSIX, Messages: 1, LineCPU: 1}
+			if line {
+				cfg.MSI = core.NoMSI
+			}
+			p := newPlatform(t, cfg)
+			var ran [3]atomic.Int32
+			res := core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUs(0, 1, 2)}
+			dpc := func(cpu int) { ran[cpu].Add(1) }
+			var raise func()
+			if line {
+				src, err := p.NewLineSource()
+				if err != nil {
+					t.Fatal(err)
+				}
+				mustRegister(t, p, nil, lineChars(
+					func(any) core.ISRResult { src.Deassert(); return res },
+					func(_ any, c *core.DPCCall) { dpc(c.CPU) }), nil)
+				raise = src.Assert
+			} else {
+				ix := mustRegister(t, p, nil, msiChars(
+					func(any, core.MessageID) core.ISRResult { return res },
+					func(_ any, _ core.MessageID, c *core.DPCCall) { dpc(c.CPU) }), nil)
+				raise = func() { p.Raise(ix.MessageTable()[0].Vector) }
+			}
+			isrCPU := 0 // message 0 of MSI-X targets vCPU 0
+			if line {
+				isrCPU = 1 // LineCPU
+			}
+			raise()
+			waitFor(t, "the DPC", func() bool { return ran[isrCPU].Load() == 1 })
+			waitFor(t, "idle", p.Idle)
+			for cpu := range ran {
+				want := int32(0)
+				if cpu == isrCPU {
+					want = 1
+				}
+				if got := ran[cpu].Load(); got != want {
+					t.Errorf("vCPU %d ran %d DPCs, want %d: only the ISR's CPU, the target set ignored", cpu, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestR4_NotMineLineISRStillGetsItsDPCs: a line ISR that says "not mine" and asks for
+// DPCs gets them, on its CPU or its targets: MINIPORT_ISR, "NDIS will schedule a DPC
+// regardless of the return value from MiniportInterrupt", and its return value: "NDIS
+// will queue DPCs based on the values specified in the QueueDefaultInterruptDpc and
+// TargetProcessors parameters, regardless of the value that MiniportInterrupt returns".
+// The line still counts as not claimed.
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_isr
+func TestR4_NotMineLineISRStillGetsItsDPCs(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		res  core.ISRResult
+		want [2]int32 // DPCs per vCPU
+	}{
+		// The default DPC runs on the line's CPU, 0.
+		{"default", core.ISRResult{QueueDefaultDPC: true}, [2]int32{1, 0}},
+		// The target set puts it on vCPU 1.
+		{"targets", core.ISRResult{TargetCPUs: core.CPUs(1)}, [2]int32{0, 1}},
+		// Neither: no DPC, nothing queued.
+		{"none", core.ISRResult{}, [2]int32{0, 0}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPlatform(t, core.PlatformConfig{VCPUs: 2, NoPin: true, MSI: core.NoMSI})
+			src, err := p.NewLineSource()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ran [2]atomic.Int32
+			var isrs atomic.Int32
+			ix := mustRegister(t, p, nil, lineChars(
+				func(any) core.ISRResult { src.Deassert(); isrs.Add(1); return tt.res }, // not mine (Recognized false)
+				func(_ any, c *core.DPCCall) { ran[c.CPU].Add(1) }), nil)
+			src.Assert()
+			waitFor(t, "the ISR", func() bool { return isrs.Load() == 1 })
+			waitFor(t, "idle", func() bool {
+				return p.Idle() && ran[0].Load()+ran[1].Load() == tt.want[0]+tt.want[1]
+			})
+			for cpu := range ran {
+				if got := ran[cpu].Load(); got != tt.want[cpu] {
+					t.Errorf("vCPU %d ran %d DPCs, want %d", cpu, got, tt.want[cpu])
+				}
+			}
+			if ix.NotMine() != 1 || p.Counter(core.CtrUnclaimed) != 1 {
+				t.Errorf("not mine %d, unclaimed %d; want 1 and 1: queueing DPCs does not claim the line",
+					ix.NotMine(), p.Counter(core.CtrUnclaimed))
+			}
+			if v := p.Violations(); len(v) != 0 {
+				t.Errorf("violations: %v", v)
+			}
+		})
 	}
 }
 
@@ -553,7 +666,7 @@ func TestR9_BatchLeftMaskedIsViolation(t *testing.T) {
 	ix = mustRegister(t, p, nil, msiChars(
 		func(any, core.MessageID) core.ISRResult {
 			ix.DisableInterrupt(0)
-			return core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUs(1)}
+			return core.ISRResult{Recognized: true, TargetCPUs: core.CPUs(0, 1)}
 		},
 		func(any, core.MessageID, *core.DPCCall) {}), // forgets to re-enable
 		nil)
@@ -576,7 +689,7 @@ func TestR9_BatchSpansEveryDPCUntilTheLastReEnables(t *testing.T) {
 		func(any, core.MessageID) core.ISRResult {
 			ix.DisableInterrupt(0)
 			left.Store(int32(n))
-			return core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUSet(1<<uint(n)-1) &^ 1}
+			return core.ISRResult{Recognized: true, TargetCPUs: core.CPUSet(1<<uint(n) - 1)}
 		},
 		func(_ any, _ core.MessageID, call *core.DPCCall) {
 			clock.Spin(20 * time.Microsecond)
@@ -676,7 +789,7 @@ func TestR11_DeregisterUnderInterruptStorm(t *testing.T) {
 					after.Add(1)
 				}
 				isrs.Add(1)
-				return core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUSet(1<<uint(n) - 1)}
+				return core.ISRResult{Recognized: true, TargetCPUs: core.CPUSet(1<<uint(n) - 1)}
 			},
 			func(_ any, msg core.MessageID, call *core.DPCCall) {
 				if dead.Load() {

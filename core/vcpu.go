@@ -229,6 +229,8 @@ func (v *vcpu) vectorOf(e *vectorEntry) Vector {
 
 // dispatchLine runs the line's sharers' ISRs in registration order until one claims the
 // interrupt (R3), then delivers the line again if it is still asserted (level-triggered).
+// A sharer's ISR that says "not mine" still gets the DPCs it asked for: NDIS queues them
+// whatever the ISR returned (MINIPORT_ISR).
 func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
 	p := v.p
 	claimed := false
@@ -236,8 +238,7 @@ func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
 		if !ix.enter() {
 			continue
 		}
-		ms := &ix.msgs[0]
-		ms.outstanding.Add(1)
+		ix.msgs[0].outstanding.Add(1)
 		t0 := p.clock.Now()
 		if p.obs != nil {
 			p.observe(v, Event{Kind: EventISRStart, Time: t0, Interrupt: ix, Vector: p.line.vector})
@@ -246,21 +247,16 @@ func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
 		end := p.clock.Now()
 		v.rec.inc(CtrISRCalls)
 		v.rec.record(HistISRDuration, end-t0)
+		if !res.Recognized {
+			ix.notMine.Add(1)
+			v.rec.inc(CtrNotMine)
+		}
+		v.afterISR(ix, 0, t0, end, res)
+		ix.exit()
 		if res.Recognized {
 			claimed = true
-			v.afterISR(ix, 0, t0, end, res)
-			ix.exit()
 			break
 		}
-		ix.notMine.Add(1)
-		v.rec.inc(CtrNotMine)
-		if p.obs != nil {
-			p.observe(v, Event{Kind: EventISREnd, Time: end, Interrupt: ix, Result: res})
-		}
-		if ms.outstanding.Add(-1) == 0 {
-			ix.drained(v, 0, end)
-		}
-		ix.exit()
 	}
 	if !claimed {
 		v.rec.inc(CtrUnclaimed)
@@ -270,14 +266,19 @@ func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
 	}
 }
 
-// afterISR opens the batch, queues the DPCs the ISR asked for (R4, R6, R7: nil context),
-// and drops the ISR's hold on the batch.
+// afterISR queues the DPCs the ISR asked for (R4, R6, R7: nil context): the default DPC
+// on this CPU alone when it asked for one, as NDIS then ignores the target set
+// (MINIPORT_ISR, MINIPORT_MESSAGE_INTERRUPT), else one on each target CPU. It opens the
+// batch when the ISR claimed the interrupt or queued a DPC, and drops the ISR's hold on
+// the batch.
 func (v *vcpu) afterISR(ix *Interrupt, msg MessageID, start, end int64, res ISRResult) {
 	ms := &ix.msgs[msg]
-	ms.batchStart.CompareAndSwap(0, start)
 	targets := res.TargetCPUs
 	if res.QueueDefaultDPC {
-		targets |= 1 << uint(v.id)
+		targets = 1 << uint(v.id)
+	}
+	if res.Recognized || targets != 0 {
+		ms.batchStart.CompareAndSwap(0, start)
 	}
 	if targets != 0 {
 		ix.queue(v, msg, targets, nil, end)

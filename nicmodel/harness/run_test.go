@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,6 +106,65 @@ func TestRunConservationEveryMode(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// isrTargets is an Observer that counts the ISRs that returned a target set and the
+// DPCs queued from a DPC (by QueueDPC). Observe runs on the vCPUs: atomics.
+type isrTargets struct{ withTargets, fromDPC, isrs atomic.Uint64 }
+
+func (o *isrTargets) Observe(e core.Event) {
+	switch e.Kind {
+	case core.EventISREnd:
+		o.isrs.Add(1)
+		if e.Result.TargetCPUs != 0 {
+			o.withTargets.Add(1)
+		}
+	case core.EventDPCQueued:
+		if !e.Requeued && e.By >= 0 && e.CPU == e.By && e.Target != e.By {
+			o.fromDPC.Add(1) // queued on another CPU by code running on this one
+		}
+	}
+}
+
+// TestRunDefaultFanOutQueuesDPCs: by default the reference miniport reaches other CPUs
+// with QueueDPC from its default DPC and never returns a target set, as NDIS 6.20 and
+// later drivers are told to: MINIPORT_ISR, TargetProcessors, "NDIS 6.20 and later drivers
+// should not use this parameter to schedule DPCs. Instead, they should set this parameter
+// to zero and use the NdisMQueueDpcEx function to schedule DPCs."
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_isr
+// With fan_out targets it returns target sets instead.
+func TestRunDefaultFanOutQueuesDPCs(t *testing.T) {
+	for _, mode := range []nicmodel.Mode{nicmodel.ModeMSI, nicmodel.ModeLine} {
+		t.Run(mode.String(), func(t *testing.T) {
+			sc := testScenario(mode) // 4 queues over 2 vCPUs: one message reaches both
+			if sc.FanOut != scenario.FanOutQueueDPC || scenario.Default().FanOut != scenario.FanOutQueueDPC {
+				t.Fatalf("the default fan_out is %v (literal) / %v (table), want queue-dpc", sc.FanOut, scenario.Default().FanOut)
+			}
+			var obs isrTargets
+			rep, err := harness.Run(context.Background(), sc, harness.Options{Observer: &obs})
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			checkConservation(t, rep)
+			if obs.withTargets.Load() != 0 {
+				t.Errorf("%d of %d ISRs returned a target set; queue-dpc must leave it 0", obs.withTargets.Load(), obs.isrs.Load())
+			}
+			if obs.fromDPC.Load() == 0 {
+				t.Errorf("no DPC queued another CPU's DPC: the fan-out went nowhere")
+			}
+
+			sc.FanOut = scenario.FanOutTargets
+			obs = isrTargets{}
+			rep, err = harness.Run(context.Background(), sc, harness.Options{Observer: &obs})
+			if err != nil {
+				t.Fatalf("Run (targets): %v", err)
+			}
+			checkConservation(t, rep)
+			if obs.withTargets.Load() == 0 {
+				t.Errorf("fan_out targets: no ISR returned a target set in %d ISRs", obs.isrs.Load())
+			}
+		})
 	}
 }
 

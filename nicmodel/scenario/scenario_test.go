@@ -109,7 +109,7 @@ func everything() scenario.Scenario {
 		Driver: "minimal", Mode: nicmodel.ModeLine, VCPUs: 3, Queues: 5, CPUs: affinity.CPUList{0, 2, 3},
 		NoPin: true, Idle: core.IdleSpin, Spin: 7 * time.Microsecond, RingSize: 256, Buffers: 100, Throttle: 8,
 		Budget: time.Millisecond, ModerationInterval: 50 * time.Microsecond, ModerationPackets: 16,
-		RSS: scenario.RSSDriver, RSSKey: []byte{1, 2, 3, 4, 5}, IndirectionEntries: 64, FanOut: scenario.FanOutQueueDPC,
+		RSS: scenario.RSSDriver, RSSKey: []byte{1, 2, 3, 4, 5}, IndirectionEntries: 64, FanOut: scenario.FanOutTargets,
 		IndicateBatch: 32, MSISync: true,
 		Schedule: traffic.ScheduleConfig{Kind: traffic.KindRamp, RatePPS: 1e5, RampToPPS: 2e6, Ramp: time.Second, On: 3, Off: 4},
 		Flows:    traffic.FlowConfig{Count: 99, Dist: traffic.DistZipf, ZipfS: 1.5},

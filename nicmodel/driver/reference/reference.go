@@ -274,17 +274,26 @@ func (m *Miniport) messageISR(_ any, msg driver.MessageID) driver.ISRResult {
 	return m.fan(msg, m.msgCPU[msg], targets)
 }
 
-// fan returns the ISR result that puts DPCs on targets from an ISR running on cpu.
+// fan returns the ISR result that puts DPCs on targets from an ISR running on cpu. DPCs
+// on this CPU alone are the default DPC. Others are reached the way fan_out says: with
+// queue-dpc (the default, as NDIS 6.20 and later drivers are told to do) the default DPC
+// queues them with QueueDPC (NdisMQueueDpcEx); with targets the ISR returns them all,
+// this CPU included, in its target set (TargetProcessors), since NDIS ignores the target
+// set of an ISR that asks for the default DPC (MINIPORT_ISR).
 func (m *Miniport) fan(msg driver.MessageID, cpu int, targets driver.CPUSet) driver.ISRResult {
 	here := driver.CPUs(cpu)
 	ms := &m.msgs[msg]
-	if m.sc.FanOut == scenario.FanOutQueueDPC && targets&^here != 0 {
+	switch {
+	case targets == here:
+		ms.outstanding.Add(1)
+		return driver.ISRResult{Recognized: true, QueueDefaultDPC: true}
+	case m.sc.FanOut == scenario.FanOutQueueDPC:
 		ms.fanout.Store(uint64(targets &^ here))
 		ms.outstanding.Add(1)
 		return driver.ISRResult{Recognized: true, QueueDefaultDPC: true}
 	}
 	ms.outstanding.Add(int32(targets.Count()))
-	return driver.ISRResult{Recognized: true, QueueDefaultDPC: targets&here != 0, TargetCPUs: targets &^ here}
+	return driver.ISRResult{Recognized: true, TargetCPUs: targets}
 }
 
 func (m *Miniport) lineDPC(_ any, call *driver.DPCCall) { m.dpc(0, call) }
