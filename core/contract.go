@@ -120,11 +120,16 @@ type DPCFunc func(ctx any, call *DPCCall)
 // MessageDPCFunc stands for MiniportMessageInterruptDPC.
 type MessageDPCFunc func(ctx any, msg MessageID, call *DPCCall)
 
-// InterruptControlFunc stands for MiniportDisableInterruptEx / MiniportEnableInterruptEx.
+// InterruptControlFunc stands for MiniportDisableInterruptEx / MiniportEnableInterruptEx:
+// handlers NDIS may call "for diagnostic and troubleshooting purposes", which mask or
+// unmask the NIC. A miniport does not call them to mask in its ISR and re-enable in its
+// DPC: it writes the NIC's registers there itself. The framework validates them (R1) and
+// never calls them.
 type InterruptControlFunc func(ctx any)
 
 // MessageControlFunc stands for MiniportDisableMessageInterrupt /
-// MiniportEnableMessageInterrupt.
+// MiniportEnableMessageInterrupt, NDIS's diagnostic calls for one message (see
+// InterruptControlFunc).
 type MessageControlFunc func(ctx any, msg MessageID)
 
 // InterruptCharacteristics stands for NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS (R1): the

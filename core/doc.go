@@ -20,7 +20,7 @@
 //	NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS  InterruptCharacteristics (validated: R1)
 //	  InterruptHandler (MiniportInterrupt)     .ISR             ISRFunc
 //	  InterruptDpcHandler                      .DPC             DPCFunc
-//	  Disable/EnableInterruptHandler           .Disable/.Enable InterruptControlFunc
+//	  Disable/EnableInterruptHandler           .Disable/.Enable InterruptControlFunc (NDIS's diagnostics call them; runs never do)
 //	  MsiSupported, MsiSyncWithAllMessages     .MSISupported, .MSISyncWithAllMessages (R5)
 //	  MessageInterruptHandler                  .MessageISR      MessageISRFunc
 //	  MessageInterruptDpcHandler               .MessageDPC      MessageDPCFunc
@@ -39,7 +39,8 @@
 //	NdisMIndicateReceiveNetBufferLists       DPCCall.Indicate → Stack.Indicate
 //	NET_BUFFER_LIST                          NBL
 //	interrupt DPC batch, DPC watchdog        per-message batch tracking, PlatformConfig.Budget (R9)
-//	the NIC writing its interrupt mask       Interrupt.DisableInterrupt, DPCCall.EnableInterrupt
+//	the NIC's interrupt mask register        written by the miniport (nicmodel.NIC.Mask, Unmask); the NIC
+//	                                         reports each write to Interrupt.DeviceMasked (R9)
 //	processor, KDPC queue                    vCPU, its MPSC DPC queue
 //	IRQ line (level-triggered, shareable)    LineSource.Assert/Deassert on the platform's one line
 //	MSI / MSI-X message write                Platform.Raise(Vector)
@@ -56,9 +57,12 @@
 // no-op, and QueueDPC returns the CPUs where it newly queued (R6). Every DPC call gets the
 // platform's throttle; "more pending" makes the vCPU call it again later on the same CPU,
 // and re-enabling interrupts in such a call, or indicating past the limit, is a violation
-// (R8). A batch runs from the first ISR to EnableInterrupt; a batch whose DPCs all
-// returned with interrupts still disabled is a violation, and batches and DPCs over the
-// budget are counted (R9). When Deregister returns, none of the interrupt's handlers is
+// (R8). A batch runs from the first ISR until the device is re-enabled — the miniport's
+// DPC writes the NIC's mask register, and the device reports it (Interrupt.DeviceMasked):
+// NDIS itself never sees that write, and calls the registered disable and enable
+// handlers only for diagnostics, which runs never make. A batch whose DPCs all returned
+// with the device still masked is a violation, and batches and DPCs over the budget are
+// counted (R9). When Deregister returns, none of the interrupt's handlers is
 // running and none will run again (R11).
 //
 // Receive-side scaling (R10) lives in package nicmodel and the reference miniport.

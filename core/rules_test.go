@@ -511,7 +511,8 @@ type throttledDevice struct {
 func (d *throttledDevice) chars() core.InterruptCharacteristics {
 	c := msiChars(
 		func(any, core.MessageID) core.ISRResult {
-			d.ix.DisableInterrupt(0)
+			d.masked.Store(true)
+			maskDevice(d.ix, 0)
 			return core.ISRResult{Recognized: true, QueueDefaultDPC: true}
 		},
 		func(_ any, _ core.MessageID, call *core.DPCCall) {
@@ -533,10 +534,10 @@ func (d *throttledDevice) chars() core.InterruptCharacteristics {
 				call.Throttle.MorePending = true // and leave interrupts masked
 				return
 			}
-			call.EnableInterrupt()
+			d.masked.Store(false)
+			d.enables.Add(1)
+			unmaskDevice(call)
 		})
-	c.DisableMessage = func(any, core.MessageID) { d.masked.Store(true) }
-	c.EnableMessage = func(any, core.MessageID) { d.masked.Store(false); d.enables.Add(1) }
 	return c
 }
 
@@ -592,11 +593,11 @@ func TestR8_ThrottleBreachesAreViolations(t *testing.T) {
 		// Indicating past MaxNBLs breaks R8; the NBLs are still delivered.
 		{"over the limit", func(call *core.DPCCall) {
 			call.Indicate(make([]core.NBL, 3))
-			call.EnableInterrupt()
+			unmaskDevice(call)
 		}, "R8: DPC for message 0 on vCPU 0 indicated more than MaxNBLs=2"},
 		// Re-enabling interrupts while setting MorePending breaks R8.
 		{"enable with more pending", func(call *core.DPCCall) {
-			call.EnableInterrupt()
+			unmaskDevice(call)
 			if call.Context == nil {
 				call.Throttle.MorePending = true
 			}
@@ -606,13 +607,15 @@ func TestR8_ThrottleBreachesAreViolations(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPlatform(t, core.PlatformConfig{VCPUs: 1, MSI: core.MSIX, MaxNBLs: 2})
 			var calls atomic.Int32
-			ix := mustRegister(t, p, nil, msiChars(
+			var ix *core.Interrupt
+			ix = mustRegister(t, p, nil, msiChars(
 				func(any, core.MessageID) core.ISRResult {
+					maskDevice(ix, 0)
 					return core.ISRResult{Recognized: true, QueueDefaultDPC: true}
 				},
 				func(_ any, _ core.MessageID, call *core.DPCCall) {
 					if calls.Add(1) > 1 {
-						call.EnableInterrupt()
+						unmaskDevice(call)
 						return
 					}
 					tt.dpc(call)
@@ -639,7 +642,7 @@ func TestR9_WatchdogCountsOverBudgetDPCAndBatch(t *testing.T) {
 			if n.Add(1) == 1 {
 				clock.Spin(300 * time.Microsecond) // over budget: counted, never hidden
 			}
-			call.EnableInterrupt()
+			unmaskDevice(call)
 		}), nil)
 	vec := ix.MessageTable()[0].Vector
 	p.Raise(vec)
@@ -665,7 +668,7 @@ func TestR9_BatchLeftMaskedIsViolation(t *testing.T) {
 	var ix *core.Interrupt
 	ix = mustRegister(t, p, nil, msiChars(
 		func(any, core.MessageID) core.ISRResult {
-			ix.DisableInterrupt(0)
+			maskDevice(ix, 0)
 			return core.ISRResult{Recognized: true, TargetCPUs: core.CPUs(0, 1)}
 		},
 		func(any, core.MessageID, *core.DPCCall) {}), // forgets to re-enable
@@ -687,7 +690,8 @@ func TestR9_BatchSpansEveryDPCUntilTheLastReEnables(t *testing.T) {
 	var ix *core.Interrupt
 	c := msiChars(
 		func(any, core.MessageID) core.ISRResult {
-			ix.DisableInterrupt(0)
+			masked.Store(true)
+			maskDevice(ix, 0)
 			left.Store(int32(n))
 			return core.ISRResult{Recognized: true, TargetCPUs: core.CPUSet(1<<uint(n) - 1)}
 		},
@@ -697,11 +701,10 @@ func TestR9_BatchSpansEveryDPCUntilTheLastReEnables(t *testing.T) {
 				enabledEarly.Add(1)
 			}
 			if left.Add(-1) == 0 { // the last DPC of the batch re-enables
-				call.EnableInterrupt()
+				masked.Store(false)
+				unmaskDevice(call)
 			}
 		})
-	c.DisableMessage = func(any, core.MessageID) { masked.Store(true) }
-	c.EnableMessage = func(any, core.MessageID) { masked.Store(false) }
 	ix = mustRegister(t, p, nil, c, nil)
 	for i := 0; i < 50; i++ {
 		p.Raise(ix.MessageTable()[0].Vector)
@@ -713,6 +716,61 @@ func TestR9_BatchSpansEveryDPCUntilTheLastReEnables(t *testing.T) {
 	m := p.Metrics()
 	if got := m.Counters["dpcs"]; got != uint64(50*n) {
 		t.Errorf("dpcs = %d, want %d", got, 50*n)
+	}
+	if v := p.Violations(); len(v) != 0 {
+		t.Errorf("violations: %v", v)
+	}
+}
+
+// TestR9_BatchEndsWhenTheDeviceIsReEnabled: a batch runs from the ISR until the
+// miniport's DPC re-enables the device, which it does by writing the NIC's registers
+// (MINIPORT_INTERRUPT_DPC: "MiniportInterruptDPC should reenable the interrupts on the NIC
+// before it returns"); the registered disable and enable handlers are NDIS's calls "for
+// diagnostic and troubleshooting purposes" (MINIPORT_DISABLE_INTERRUPT,
+// MINIPORT_ENABLE_INTERRUPT), which the framework never makes. Re-enabling a device that
+// is not masked ends nothing.
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_interrupt_dpc
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_disable_interrupt
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_enable_interrupt
+func TestR9_BatchEndsWhenTheDeviceIsReEnabled(t *testing.T) {
+	const n = 10
+	obs := newRecorder(2)
+	p := newPlatform(t, core.PlatformConfig{VCPUs: 2, NoPin: true, MSI: core.MSIX, Messages: 1, Observer: obs})
+	var handlerCalls atomic.Int32
+	var ix *core.Interrupt
+	c := msiChars(
+		func(any, core.MessageID) core.ISRResult {
+			maskDevice(ix, 0)
+			return core.ISRResult{Recognized: true, TargetCPUs: core.CPUs(1)}
+		},
+		func(_ any, _ core.MessageID, call *core.DPCCall) {
+			clock.Spin(10 * time.Microsecond)
+			unmaskDevice(call) // the batch ends here
+			unmaskDevice(call) // not masked any more: ends nothing
+		})
+	c.Disable = func(any) { handlerCalls.Add(1) }
+	c.Enable = func(any) { handlerCalls.Add(1) }
+	c.DisableMessage = func(any, core.MessageID) { handlerCalls.Add(1) }
+	c.EnableMessage = func(any, core.MessageID) { handlerCalls.Add(1) }
+	ix = mustRegister(t, p, nil, c, nil)
+	for i := 0; i < n; i++ {
+		p.Raise(ix.MessageTable()[0].Vector)
+		waitFor(t, "batch closed", func() bool { return p.Counter(core.CtrBatches) == uint64(i+1) && p.Idle() })
+	}
+	p.Stop()
+	if got := handlerCalls.Load(); got != 0 {
+		t.Errorf("the framework called the disable/enable handlers %d times; only NDIS's diagnostics call them", got)
+	}
+	m := p.Metrics()
+	if got := m.Hist("batch_duration").TotalCount(); got != n {
+		t.Errorf("batch_duration holds %d batches, want %d", got, n)
+	}
+	if min := m.Hist("batch_duration").Min(); min < int64(10*time.Microsecond) {
+		t.Errorf("a batch lasted %dns, less than its DPC's 10µs: it did not end at the DPC's re-enable", min)
+	}
+	// The re-enable is recorded on the vCPU of the DPC that made it, before that DPC ends.
+	if got, want := obs.kinds(1), strings.Repeat(" dpc-start enabled batch-end dpc-end", n)[1:]; got != want {
+		t.Errorf("events on vCPU 1:\n got %s\nwant %s", got, want)
 	}
 	if v := p.Violations(); len(v) != 0 {
 		t.Errorf("violations: %v", v)

@@ -286,6 +286,7 @@ func (v *vcpu) afterISR(ix *Interrupt, msg MessageID, start, end int64, res ISRR
 	if v.p.obs != nil {
 		v.p.observe(v, Event{Kind: EventISREnd, Time: end, Interrupt: ix, Message: msg, Result: res})
 	}
+	ix.takeClose(v, msg)
 	if ms.outstanding.Add(-1) == 0 {
 		ix.drained(v, msg, end)
 	}
@@ -324,13 +325,14 @@ func (v *vcpu) runDPC(o *dpcObject) {
 		ix:       ix,
 	}
 	ms := &ix.msgs[o.msg]
-	wasMasked := ms.masked.Load()
+	enables := ms.enables.Load()
 	if ix.typ == MessageBased {
 		ix.chars.MessageDPC(ix.ctx, o.msg, call)
 	} else {
 		ix.chars.DPC(ix.ctx, call)
 	}
 	end := p.clock.Now()
+	ix.takeClose(v, o.msg) // the device re-enabled in this call (most likely): its batch ends
 	d := end - start
 	rec.inc(CtrDPCs)
 	rec.record(HistDPCDuration, d)
@@ -345,9 +347,9 @@ func (v *vcpu) runDPC(o *dpcObject) {
 	}
 	if more {
 		rec.inc(CtrRequeues)
-		// Re-enabled in this call, through the DPCCall or the Interrupt: while this DPC
-		// has more pending its batch is not over, so no DPC of it may unmask.
-		if call.enabled || (wasMasked && !ms.masked.Load()) {
+		// The device was re-enabled during this call: while this DPC has more pending its
+		// batch is not over, so no DPC of it may unmask.
+		if ms.enables.Load() != enables {
 			p.violate(v, ix, "R8", "DPC for message %d on vCPU %d re-enabled interrupts and set MorePending", o.msg, v.id)
 		}
 		if o.queued.CompareAndSwap(false, true) {

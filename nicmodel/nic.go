@@ -98,10 +98,14 @@ func configErr(field, format string, args ...any) error {
 }
 
 // IRQ is where a vector's interrupts go: Raise signals it (an MSI write, or asserting the
-// line), Lower withdraws a line assertion (a no-op for messages).
+// line), Lower withdraws a line assertion (a no-op for messages), and SetMasked reports a
+// write of the vector's mask (Mask, Unmask): the platform watches the device's mask to
+// tell when an interrupt DPC batch ends (R9), since the miniport masks and re-enables
+// by writing these registers, not by calling NDIS.
 type IRQ interface {
 	Raise()
 	Lower()
+	SetMasked(masked bool)
 }
 
 // queue is one RX queue. Read-only after New.
@@ -400,16 +404,30 @@ func (n *NIC) ReadCause() uint64 {
 	return c
 }
 
-// Mask masks vector v: it raises nothing until Unmask. The ISR calls it.
-func (n *NIC) Mask(v int) { n.vectors[v].masked.Store(true) }
+// Mask masks vector v, a write of its interrupt mask register: it raises nothing until
+// Unmask. A miniport's ISR calls it (MINIPORT_MESSAGE_INTERRUPT, MINIPORT_ISR: the ISR
+// disables the NIC's interrupt). The write is reported to the vector's IRQ.
+func (n *NIC) Mask(v int) {
+	vec := &n.vectors[v]
+	vec.masked.Store(true)
+	if vec.irq != nil {
+		vec.irq.SetMasked(true)
+	}
+}
 
-// Unmask unmasks vector v and, if any of its queues holds descriptors, raises it at once:
-// unmasking with work pending re-raises, so no interrupt is lost. With a line, the cause
-// bit of every queue holding descriptors is set first, so that the ISR sees all of them.
-// The last DPC of a batch calls it.
+// Unmask unmasks vector v, a write of its interrupt mask register, and, if any of its
+// queues holds descriptors, raises it at once: unmasking with work pending re-raises, so
+// no interrupt is lost. With a line, the cause bit of every queue holding descriptors is
+// set first, so that the ISR sees all of them. The last DPC of a batch calls it
+// (MINIPORT_INTERRUPT_DPC: it "should reenable the interrupts on the NIC before it
+// returns"). The write is reported to the vector's IRQ before any raise, so that the
+// batch it ends is over before the next one's ISR runs.
 func (n *NIC) Unmask(v int) {
 	vec := &n.vectors[v]
 	vec.masked.Store(false)
+	if vec.irq != nil {
+		vec.irq.SetMasked(false)
+	}
 	var pending uint64
 	for _, q := range vec.queues {
 		if n.queues[q].ring.Len() > 0 {

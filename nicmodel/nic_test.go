@@ -10,11 +10,18 @@ import (
 	"github.com/ndisbench/ndisbench/core"
 )
 
-// countIRQ counts raises and lowers.
-type countIRQ struct{ raised, lowered atomic.Int64 }
+// countIRQ counts raises, lowers and mask writes.
+type countIRQ struct{ raised, lowered, masks, unmasks atomic.Int64 }
 
 func (c *countIRQ) Raise() { c.raised.Add(1) }
 func (c *countIRQ) Lower() { c.lowered.Add(1) }
+func (c *countIRQ) SetMasked(m bool) {
+	if m {
+		c.masks.Add(1)
+	} else {
+		c.unmasks.Add(1)
+	}
+}
 
 func newNIC(t *testing.T, cfg Config) (*NIC, []*countIRQ) {
 	t.Helper()
@@ -153,7 +160,8 @@ func (c *chanIRQ) Raise() {
 	default: // already pending: interrupts coalesce
 	}
 }
-func (c *chanIRQ) Lower() {}
+func (c *chanIRQ) Lower()         {}
+func (c *chanIRQ) SetMasked(bool) {}
 
 func TestExhaustionDropsAndRecycles(t *testing.T) {
 	n, _ := newNIC(t, Config{Queues: 1, Mode: ModeMSI, RingSize: 8, Buffers: 4})

@@ -100,7 +100,7 @@ func (m *flawed) lineISR(any) driver.ISRResult {
 	if m.nic.ReadCause() == 0 {
 		return driver.ISRResult{}
 	}
-	m.ix.DisableInterrupt(0)
+	m.nic.Mask(0)
 	return driver.ISRResult{Recognized: true, QueueDefaultDPC: true}
 }
 
@@ -108,7 +108,7 @@ func (m *flawed) messageISR(_ any, msg driver.MessageID) driver.ISRResult {
 	if m.nic.Masked(int(msg)) {
 		return driver.ISRResult{Recognized: true}
 	}
-	m.ix.DisableInterrupt(msg)
+	m.nic.Mask(int(msg))
 	// Not mine, and yet masked with its DPC queued: R3 is the only thing broken.
 	return driver.ISRResult{Recognized: !m.fire(flawNotMine), QueueDefaultDPC: true}
 }
@@ -143,7 +143,7 @@ func (m *flawed) dpc(msg driver.MessageID, c *driver.DPCCall) {
 	if m.fire(flawNoEnable) {
 		return // the batch ends with interrupts disabled (R9)
 	}
-	c.EnableInterrupt()
+	m.nic.Unmask(int(msg))
 }
 
 // indicate indicates nbls, taken from queue q, and returns their buffers, with the

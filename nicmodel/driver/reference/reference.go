@@ -2,12 +2,20 @@
 // It registers one interrupt that supports MSI and handles whatever is granted (R2),
 // the way the NDIS documents recommend: its line ISR reads the cause register and says
 // "not mine" when it is zero (R3); its ISRs mask the vector and queue DPCs on the CPUs
-// that own the queues with work, through the ISR's target set or by the default DPC
-// calling QueueDPC (scenario key fan_out); its DPCs take descriptors in batches,
-// indicate at most the throttle limit and set MorePending when work remains (R8); the
-// last DPC of a batch unmasks (R9). With rss driver the NIC has one queue, and the DPC
-// hashes each packet, looks its CPU up in the indirection table and hands it to a DPC
-// it queues there (R10).
+// that own the queues with work, by the default DPC calling QueueDPC (NdisMQueueDpcEx,
+// the default) or through the ISR's target set (scenario key fan_out); its DPCs take
+// descriptors in batches, indicate at most the throttle limit and set MorePending when
+// work remains (R8); the last DPC of a batch re-enables the NIC's interrupt (R9). With
+// rss driver the NIC has one queue, and the DPC hashes each packet, looks its CPU up in
+// the indirection table and hands it to a DPC it queues there (R10).
+//
+// Masking and re-enabling are the miniport's own NIC register writes, as in a real
+// driver: the ISR calls nicmodel.NIC.Mask, the batch's last DPC nicmodel.NIC.Unmask. The
+// disable and enable handlers it registers (MiniportDisableInterruptEx and
+// MiniportEnableInterruptEx, and the message forms) make the same writes for NDIS to
+// call "for diagnostic and troubleshooting purposes"; the miniport never calls them, and
+// no run does. The framework learns of the writes from the NIC itself (driver.Connect
+// wires them to Interrupt.DeviceMasked), which is how it ends each batch.
 //
 // It is written against package driver only (and the NIC it drives): the same seam a
 // user's miniport uses.
@@ -227,14 +235,14 @@ func lowest(s driver.CPUSet) int { return bits.TrailingZeros64(uint64(s)) % 64 }
 func (m *Miniport) QueueCPU(q int) int { return m.queueCPU[q] }
 
 // lineISR is MiniportInterrupt for a line grant (R3, R4): read the cause register (which
-// clears it and drops the line); nothing there means another sharer raised the line. Mask,
-// and queue a DPC on the CPU of every queue the cause names.
+// clears it and drops the line); nothing there means another sharer raised the line. Mask
+// the NIC's interrupt, and queue a DPC on the CPU of every queue the cause names.
 func (m *Miniport) lineISR(any) driver.ISRResult {
 	cause := m.nic.ReadCause()
 	if cause == 0 {
 		return driver.ISRResult{} // not mine
 	}
-	m.ix.DisableInterrupt(0)
+	m.nic.Mask(0)
 	var targets driver.CPUSet
 	for c := cause; c != 0; c &= c - 1 {
 		q := bits.TrailingZeros64(c)
@@ -258,7 +266,7 @@ func (m *Miniport) messageISR(_ any, msg driver.MessageID) driver.ISRResult {
 		return driver.ISRResult{Recognized: true}
 	}
 	if m.nic.Vectors() > 1 { // MSI-X: this message's queues only
-		m.ix.DisableInterrupt(msg)
+		m.nic.Mask(int(msg))
 		return m.fan(msg, m.msgCPU[msg], m.msgOwn[msg])
 	}
 	var targets driver.CPUSet
@@ -270,7 +278,7 @@ func (m *Miniport) messageISR(_ any, msg driver.MessageID) driver.ISRResult {
 	if targets == 0 {
 		return driver.ISRResult{Recognized: true} // nothing to do: drained already
 	}
-	m.ix.DisableInterrupt(msg)
+	m.nic.Mask(int(msg))
 	return m.fan(msg, m.msgCPU[msg], targets)
 }
 
@@ -334,7 +342,7 @@ func (m *Miniport) dpc(msg driver.MessageID, call *driver.DPCCall) {
 		return
 	}
 	if ms.outstanding.Add(-1) == 0 {
-		call.EnableInterrupt() // the last DPC of the batch (R9)
+		m.nic.Unmask(int(msg)) // the last DPC of the batch re-enables the NIC (R9)
 	}
 }
 
