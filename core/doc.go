@@ -50,8 +50,11 @@
 // Registration rejects a malformed InterruptCharacteristics with a *FieldError naming
 // the field (R1) and grants line or messages by what the platform offers (R2). A line is
 // level-triggered and shared: its sharers' ISRs run in registration order until one
-// claims it, an interrupt nobody claims is counted, and the line is delivered again while
-// any device still asserts it (R3). A message ISR that says "not mine" is a counted
+// claims it, and the line is delivered again after them while any device still asserts
+// it (R3); as on an I/O APIC, an assertion made while they run is no second delivery.
+// An interrupt nobody claims is counted: unclaimed when a device kept asserting the line,
+// self-inflicted (self_spurious) when the device that asserted it had nothing to report.
+// The DPCs a line ISR asks for are queued whether or not it claimed (R4). A message ISR that says "not mine" is a counted
 // violation (R3). With MSISyncWithAllMessages, no two message ISRs of the interrupt run at
 // once (R5). There is one DPC object per (message, vCPU); queueing a queued object is a
 // no-op, and QueueDPC returns the CPUs where it newly queued (R6). Every DPC call gets the

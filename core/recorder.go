@@ -55,6 +55,7 @@ const (
 	CtrISRCalls                         // metric.ISRCalls
 	CtrNotMine                          // metric.NotMine
 	CtrUnclaimed                        // metric.Unclaimed
+	CtrSelfSpurious                     // metric.SelfSpurious
 	CtrSpurious                         // metric.Spurious
 	CtrDPCs                             // metric.DPCs
 	CtrRequeues                         // metric.Requeues
@@ -72,6 +73,7 @@ var counterNames = [numCounters]string{
 	CtrISRCalls:          metric.ISRCalls,
 	CtrNotMine:           metric.NotMine,
 	CtrUnclaimed:         metric.Unclaimed,
+	CtrSelfSpurious:      metric.SelfSpurious,
 	CtrSpurious:          metric.Spurious,
 	CtrDPCs:              metric.DPCs,
 	CtrRequeues:          metric.Requeues,

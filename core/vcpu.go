@@ -230,10 +230,16 @@ func (v *vcpu) vectorOf(e *vectorEntry) Vector {
 // dispatchLine runs the line's sharers' ISRs in registration order until one claims the
 // interrupt (R3), then delivers the line again if it is still asserted (level-triggered).
 // A sharer's ISR that says "not mine" still gets the DPCs it asked for: NDIS queues them
-// whatever the ISR returned (MINIPORT_ISR).
+// whatever the ISR returned (MINIPORT_ISR). An interrupt nobody claimed is self-inflicted
+// (spurious) when no device asserted the line as the ISRs began, or a device dropped its
+// assertion while they ran without claiming it: it had asserted for work an earlier ISR
+// had already taken (its cause read found nothing). Otherwise a device asserts the line
+// and no ISR recognises it: unclaimed.
 func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
 	p := v.p
 	claimed := false
+	drops := p.line.drops.Load()
+	asserted := p.line.level.Load() != 0
 	for _, ix := range *p.line.sharers.Load() {
 		if !ix.enter() {
 			continue
@@ -259,11 +265,13 @@ func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
 		}
 	}
 	if !claimed {
-		v.rec.inc(CtrUnclaimed)
+		if asserted && p.line.drops.Load() == drops {
+			v.rec.inc(CtrUnclaimed)
+		} else {
+			v.rec.inc(CtrSelfSpurious)
+		}
 	}
-	if v.p.line.level.Load() != 0 {
-		v.p.Raise(v.p.line.vector) // still asserted: deliver again
-	}
+	p.eoiLine()
 }
 
 // afterISR queues the DPCs the ISR asked for (R4, R6, R7: nil context): the default DPC

@@ -22,10 +22,14 @@
 //     through one message; a line asserts one level-triggered line, possibly shared
 //     with other devices, and sets bits in a read-to-clear cause register (ICR) that
 //     the line ISR must read (ReadCause, with an optional MMIO read cost) to learn
-//     whether its device raised the line and which queues have work.
-//   - Masks: per vector (IMC/IMS, or the MSI-X vector control mask bit). Raising a
-//     masked vector does nothing; a masked device does not assert its line;
-//     unmasking with descriptors pending raises at once (no lost interrupts).
+//     whether its device raised the line and which queues have work. A read that
+//     reports causes also masks the NIC's interrupt, like the interrupt auto-mask (IAM)
+//     of Intel's ICR, so the line ISR's read and mask are one step.
+//   - Masks: per vector (IMC/IMS, or the MSI-X vector control mask bit), written by the
+//     miniport (Mask in a message ISR, Unmask in the batch's last DPC) and reported to
+//     the platform. Raising a masked vector does nothing; a masked device does not
+//     assert its line; unmasking with descriptors pending raises at once (no lost
+//     interrupts).
 //   - Moderation: a minimum interval between interrupts per vector (ITR, rx-usecs)
 //     and/or a packet-count threshold (rx-frames); deferred interrupts fire from Poll.
 //   - RSS: the Toeplitz hash over the flow's addresses and ports with a configurable

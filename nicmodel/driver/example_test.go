@@ -66,13 +66,12 @@ func (m *Miniport) Initialize(fw driver.Framework, nic *nicmodel.NIC) error {
 func (m *Miniport) Halt() { m.ix.Deregister() }
 
 // lineISR reads (and so clears) the cause register: nothing there means another device
-// on the shared line raised it (R3). Otherwise mask the NIC's interrupt and queue the
-// DPC here (R4).
+// on the shared line raised it (R3). Otherwise the read has masked the NIC's interrupt
+// too (nicmodel.NIC.ReadCause), and the ISR queues the DPC here (R4).
 func (m *Miniport) lineISR(any) driver.ISRResult {
 	if m.nic.ReadCause() == 0 {
 		return driver.ISRResult{} // not mine
 	}
-	m.nic.Mask(0)
 	return driver.ISRResult{Recognized: true, QueueDefaultDPC: true}
 }
 

@@ -185,6 +185,56 @@ func TestRunMSIXAndLineSameTraffic(t *testing.T) {
 	}
 }
 
+// TestRunUnsharedLineIsHardlyEverNotMine: the reference miniport alone on a line says
+// "not mine" (MINIPORT_ISR's FALSE: its NIC did not interrupt) in well under 1% of its
+// ISR calls. It used to say it in about 45% of them on the default scenario: its ISR read
+// (and cleared) the cause register before it masked, and a packet in between re-asserted
+// the line for work the batch already had, so the next ISR found nothing. Now the read
+// masks (the NIC auto-masks), the line is level-triggered, and the read waits out a raise
+// in progress, so what remains is a raise whose thread the machine preempted mid-way for
+// longer than that wait, which a loaded machine does now and then (the exact,
+// deterministic case is reference's TestLinePacketDuringTheISRIsNoSecondInterrupt; the
+// rate seen here is logged). What cannot vary is how they are counted: every "not mine"
+// of an unshared line is a line interrupt nobody claimed, and each is self-inflicted
+// (self_spurious: its ISR's cause read found nothing and dropped the line), none
+// unclaimed.
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_isr
+func TestRunUnsharedLineIsHardlyEverNotMine(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		edit func(*scenario.Scenario)
+	}{
+		// The shape of the default scenario's line run.
+		{"default", nil},
+		// A 2µs MMIO read: the window between the line's delivery and the ISR's read
+		// is 2µs wide, packets come every 5µs.
+		{"mmio_read=2us", func(sc *scenario.Scenario) { sc.MMIORead = 2 * time.Microsecond }},
+		// Moderated, throttled batches: DPCs re-queue with the NIC masked, and the
+		// moderation timer raises what it deferred.
+		{"moderated", func(sc *scenario.Scenario) { moderate(sc); sc.Throttle = 8 }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := testScenario(nicmodel.ModeLine)
+			if tt.edit != nil {
+				tt.edit(&sc)
+			}
+			rep := run(t, sc)
+			checkConservation(t, rep)
+			c := rep.Counters
+			t.Logf("not mine in %d of %d line ISR calls (%.4f%%); self-inflicted %d, unclaimed %d",
+				c[metric.NotMine], c[metric.ISRCalls], 100*float64(c[metric.NotMine])/float64(max(1, c[metric.ISRCalls])),
+				c[metric.SelfSpurious], c[metric.Unclaimed])
+			if c[metric.ISRCalls] == 0 {
+				t.Fatalf("no ISR calls: %v", c)
+			}
+			if c[metric.NotMine] != c[metric.SelfSpurious] || c[metric.Unclaimed] != 0 {
+				t.Errorf("not_mine %d, self_spurious %d, unclaimed %d: on an unshared line every not-mine is one self-inflicted interrupt",
+					c[metric.NotMine], c[metric.SelfSpurious], c[metric.Unclaimed])
+			}
+		})
+	}
+}
+
 // TestRunThrottleCapsEveryDPC: with throttle N no DPC call indicates more than N, and
 // work left over is re-queued, not lost (R8).
 func TestRunThrottleCapsEveryDPC(t *testing.T) {

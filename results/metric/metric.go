@@ -127,6 +127,7 @@ const (
 	ISRCalls          = "isr_calls"
 	NotMine           = "not_mine"
 	Unclaimed         = "unclaimed"
+	SelfSpurious      = "self_spurious"
 	Spurious          = "spurious"
 	DPCs              = "dpcs"
 	Requeues          = "requeues"
@@ -216,7 +217,9 @@ var table = [...]Metric{
 	{Name: NotMine, Kind: Counter, Unit: Events, Better: Neither, Window: Run,
 		Meaning: "line ISR calls that returned \"not mine\" (R3)"},
 	{Name: Unclaimed, Kind: Counter, Unit: Events, Better: Lower, Window: Run,
-		Meaning: "line interrupts no sharer claimed"},
+		Meaning: "line interrupts no sharer claimed while a device kept asserting the line: nobody recognised it"},
+	{Name: SelfSpurious, Kind: Counter, Unit: Events, Better: Lower, Window: Run,
+		Meaning: "line interrupts no sharer claimed because the device that asserted it had nothing: re-asserted for work an earlier ISR already took (self-inflicted); not in unclaimed"},
 	{Name: Spurious, Kind: Counter, Unit: Events, Better: Lower, Window: Run,
 		Meaning: "vectors delivered with no registered interrupt (e.g. after deregistration)"},
 	{Name: DPCs, Kind: Counter, Unit: Events, Better: Neither, Window: Run,

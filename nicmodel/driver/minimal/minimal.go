@@ -1,10 +1,11 @@
 // Package minimal is a complete small miniport: the one to copy when writing your own.
 // It registers one interrupt that supports MSI, handles a message grant or a line (R2),
-// masks the NIC's interrupt in its ISRs and queues one DPC on the CPU the ISR ran on,
-// indicates at most the throttle limit per DPC call (R8), and re-enables the NIC's
-// interrupt from the batch's last DPC (R9). Masking and re-enabling are NIC register
-// writes (nicmodel.NIC.Mask, Unmask), as in a real miniport; the Disable and Enable
-// handlers it registers do the same writes, for NDIS's diagnostics to call. Unlike
+// masks the NIC's interrupt in its ISRs (the line ISR by its cause read, which masks the
+// NIC) and queues one DPC on the CPU the ISR ran on, indicates at most the throttle limit
+// per DPC call (R8), and re-enables the NIC's interrupt from the batch's last DPC (R9).
+// Masking and re-enabling are NIC register writes (nicmodel.NIC.Mask, Unmask), as in a
+// real miniport; the Disable and Enable handlers it registers do the same writes, for
+// NDIS's diagnostics to call. Unlike
 // the reference miniport it never fans DPCs out to other CPUs and ignores RSS: a
 // message's DPC drains every queue the message signals.
 //
@@ -78,13 +79,12 @@ func (m *Miniport) Initialize(fw driver.Framework, nic *nicmodel.NIC) error {
 func (m *Miniport) Halt() { m.ix.Deregister() }
 
 // lineISR reads (and so clears) the cause register: nothing there means another device
-// on the shared line raised it (R3). Otherwise mask the NIC's interrupt and queue the
-// DPC here (R4).
+// on the shared line raised it (R3). Otherwise the read has masked the NIC's interrupt
+// too (nicmodel.NIC.ReadCause), and the ISR queues the DPC here (R4).
 func (m *Miniport) lineISR(any) driver.ISRResult {
 	if m.nic.ReadCause() == 0 {
 		return driver.ISRResult{} // not mine
 	}
-	m.nic.Mask(0)
 	return driver.ISRResult{Recognized: true, QueueDefaultDPC: true}
 }
 

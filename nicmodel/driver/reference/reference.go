@@ -1,7 +1,8 @@
 // Package reference is ndisbench's reference miniport: the driver the benchmarks run.
 // It registers one interrupt that supports MSI and handles whatever is granted (R2),
 // the way the NDIS documents recommend: its line ISR reads the cause register and says
-// "not mine" when it is zero (R3); its ISRs mask the vector and queue DPCs on the CPUs
+// "not mine" when it is zero (R3), the read masking the NIC (it auto-masks); its message
+// ISRs mask the vector; its ISRs queue DPCs on the CPUs
 // that own the queues with work, by the default DPC calling QueueDPC (NdisMQueueDpcEx,
 // the default) or through the ISR's target set (scenario key fan_out); its DPCs take
 // descriptors in batches, indicate at most the throttle limit and set MorePending when
@@ -10,7 +11,8 @@
 // the indirection table and hands it to a DPC it queues there (R10).
 //
 // Masking and re-enabling are the miniport's own NIC register writes, as in a real
-// driver: the ISR calls nicmodel.NIC.Mask, the batch's last DPC nicmodel.NIC.Unmask. The
+// driver: the message ISR calls nicmodel.NIC.Mask (the line ISR's cause read masks, as
+// a NIC's interrupt auto-mask does), the batch's last DPC nicmodel.NIC.Unmask. The
 // disable and enable handlers it registers (MiniportDisableInterruptEx and
 // MiniportEnableInterruptEx, and the message forms) make the same writes for NDIS to
 // call "for diagnostic and troubleshooting purposes"; the miniport never calls them, and
@@ -235,14 +237,15 @@ func lowest(s driver.CPUSet) int { return bits.TrailingZeros64(uint64(s)) % 64 }
 func (m *Miniport) QueueCPU(q int) int { return m.queueCPU[q] }
 
 // lineISR is MiniportInterrupt for a line grant (R3, R4): read the cause register (which
-// clears it and drops the line); nothing there means another sharer raised the line. Mask
-// the NIC's interrupt, and queue a DPC on the CPU of every queue the cause names.
+// clears it and drops the line); nothing there means another sharer raised the line.
+// Otherwise the read masked the NIC's interrupt as well (the NIC auto-masks on a cause
+// read that reports causes: nicmodel.NIC.ReadCause), so no packet can re-assert the line
+// between the read and a mask; queue a DPC on the CPU of every queue the cause names.
 func (m *Miniport) lineISR(any) driver.ISRResult {
 	cause := m.nic.ReadCause()
 	if cause == 0 {
 		return driver.ISRResult{} // not mine
 	}
-	m.nic.Mask(0)
 	var targets driver.CPUSet
 	for c := cause; c != 0; c &= c - 1 {
 		q := bits.TrailingZeros64(c)
