@@ -65,7 +65,7 @@
 // NDIS itself never sees that write, and calls the registered disable and enable
 // handlers only for diagnostics, which runs never make. A batch whose DPCs all returned
 // with the device still masked is a violation, and batches and DPCs over the budget are
-// counted (R9). When Deregister returns, none of the interrupt's handlers is
+// counted (R9), as are ISRs over 25 µs (ISRBudget: the DPC watchdog's guidance). When Deregister returns, none of the interrupt's handlers is
 // running and none will run again (R11).
 //
 // Receive-side scaling (R10) lives in package nicmodel and the reference miniport.

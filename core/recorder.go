@@ -53,6 +53,7 @@ type Counter int
 const (
 	CtrInterrupts        Counter = iota // metric.Interrupts
 	CtrISRCalls                         // metric.ISRCalls
+	CtrISRsOverBudget                   // metric.ISRsOverBudget
 	CtrNotMine                          // metric.NotMine
 	CtrUnclaimed                        // metric.Unclaimed
 	CtrSelfSpurious                     // metric.SelfSpurious
@@ -71,6 +72,7 @@ const (
 var counterNames = [numCounters]string{
 	CtrInterrupts:        metric.Interrupts,
 	CtrISRCalls:          metric.ISRCalls,
+	CtrISRsOverBudget:    metric.ISRsOverBudget,
 	CtrNotMine:           metric.NotMine,
 	CtrUnclaimed:         metric.Unclaimed,
 	CtrSelfSpurious:      metric.SelfSpurious,

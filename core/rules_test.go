@@ -669,6 +669,51 @@ func TestR9_WatchdogCountsOverBudgetDPCAndBatch(t *testing.T) {
 	}
 }
 
+// TestR9_ISRsOverTwentyFiveMicrosecondsAreCounted: an ISR that runs past 25 µs is
+// counted, on a line and on a message, beside DPCs and batches over their budget. Bug
+// Check 0x133 DPC_WATCHDOG_VIOLATION: "DPCs should not run longer than 100 microseconds
+// and ISRs should not run longer than 25 microseconds".
+// https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x133-dpc-watchdog-violation
+func TestR9_ISRsOverTwentyFiveMicrosecondsAreCounted(t *testing.T) {
+	if core.ISRBudget != 25*time.Microsecond {
+		t.Fatalf("ISRBudget = %v, want the guidance's 25µs", core.ISRBudget)
+	}
+	p := newPlatform(t, core.PlatformConfig{VCPUs: 1, NoPin: true, MSI: core.MSIX})
+	var n atomic.Int32
+	slowFirst := func() {
+		if n.Add(1) == 1 {
+			clock.Spin(60 * time.Microsecond) // over 25µs: counted, never hidden
+		}
+	}
+	ix := mustRegister(t, p, nil, msiChars(
+		func(any, core.MessageID) core.ISRResult { slowFirst(); return core.ISRResult{Recognized: true} },
+		func(any, core.MessageID, *core.DPCCall) {}), nil)
+	src, err := p.NewLineSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRegister(t, p, nil, lineChars( // a line-only driver: granted the line
+		func(any) core.ISRResult { slowFirst(); src.Deassert(); return core.ISRResult{Recognized: true} },
+		func(any, *core.DPCCall) {}), nil)
+	p.Raise(ix.MessageTable()[0].Vector)
+	waitFor(t, "the slow message ISR", func() bool { return p.Counter(core.CtrISRCalls) == 1 && p.Idle() })
+	p.Raise(ix.MessageTable()[0].Vector)
+	waitFor(t, "a quick message ISR", func() bool { return p.Counter(core.CtrISRCalls) == 2 && p.Idle() })
+	if got := p.Counter(core.CtrISRsOverBudget); got < 1 || got > 2 {
+		t.Errorf("isrs_over_budget = %d after one slow and one quick ISR, want 1 (2 at most on a loaded machine)", got)
+	}
+	n.Store(0)
+	before := p.Counter(core.CtrISRsOverBudget)
+	src.Assert()
+	waitFor(t, "the slow line ISR", func() bool { return p.Counter(core.CtrISRCalls) == 3 && p.Idle() })
+	if got := p.Counter(core.CtrISRsOverBudget) - before; got != 1 {
+		t.Errorf("a slow line ISR added %d to isrs_over_budget, want 1", got)
+	}
+	if m := p.Metrics(); m.Counters["isrs_over_budget"] != p.Counter(core.CtrISRsOverBudget) || m.Hist("isr_duration").Max() < int64(60*time.Microsecond) {
+		t.Errorf("metrics: isrs_over_budget %d, isr_duration max %d", m.Counters["isrs_over_budget"], m.Hist("isr_duration").Max())
+	}
+}
+
 func TestR9_BatchLeftMaskedIsViolation(t *testing.T) {
 	p := newPlatform(t, core.PlatformConfig{VCPUs: 2, MSI: core.MSIX, Messages: 1})
 	var ix *core.Interrupt

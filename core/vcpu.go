@@ -213,13 +213,21 @@ func (v *vcpu) dispatchMessage(e *vectorEntry, start int64) {
 		ix.lock.unlock()
 	}
 	end := p.clock.Now()
-	v.rec.inc(CtrISRCalls)
-	v.rec.record(HistISRDuration, end-start)
+	v.isrDone(end - start)
 	if !res.Recognized {
 		p.violate(v, ix, "R3", "message ISR returned \"not mine\" for message %d on vCPU %d; message interrupts are never shared", e.msg, v.id)
 	}
 	v.afterISR(ix, e.msg, start, end, res)
 	ix.exit()
+}
+
+// isrDone records one ISR call that took d, counting it when it ran past ISRBudget.
+func (v *vcpu) isrDone(d int64) {
+	v.rec.inc(CtrISRCalls)
+	v.rec.record(HistISRDuration, d)
+	if d > int64(ISRBudget) {
+		v.rec.inc(CtrISRsOverBudget)
+	}
 }
 
 // vectorOf returns the number of vector entry e, one of this vCPU's.
@@ -251,8 +259,7 @@ func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
 		}
 		res := ix.chars.ISR(ix.ctx)
 		end := p.clock.Now()
-		v.rec.inc(CtrISRCalls)
-		v.rec.record(HistISRDuration, end-t0)
+		v.isrDone(end - t0)
 		if !res.Recognized {
 			ix.notMine.Add(1)
 			v.rec.inc(CtrNotMine)

@@ -125,6 +125,7 @@ const (
 const (
 	Interrupts        = "interrupts"
 	ISRCalls          = "isr_calls"
+	ISRsOverBudget    = "isrs_over_budget"
 	NotMine           = "not_mine"
 	Unclaimed         = "unclaimed"
 	SelfSpurious      = "self_spurious"
@@ -214,6 +215,8 @@ var table = [...]Metric{
 		Meaning: "of those, delivered from the warm-up's end to the driver's halt"},
 	{Name: ISRCalls, Kind: Counter, Unit: Events, Better: Neither, Window: Run,
 		Meaning: "ISR calls (a shared line calls one per sharer until one claims)"},
+	{Name: ISRsOverBudget, Kind: Counter, Unit: Events, Better: Lower, Window: Run,
+		Meaning: "ISR calls longer than 25 µs, the most an ISR should run (Bug Check 0x133, DPC watchdog guidance)"},
 	{Name: NotMine, Kind: Counter, Unit: Events, Better: Neither, Window: Run,
 		Meaning: "line ISR calls that returned \"not mine\" (R3)"},
 	{Name: Unclaimed, Kind: Counter, Unit: Events, Better: Lower, Window: Run,
