@@ -93,10 +93,23 @@ type NBL struct {
 	Intended int64  // the load generator's intended arrival time (Now clock)
 	Written  int64  // when the NIC model wrote the descriptor (Now clock)
 	Seq      uint64 // per-queue sequence number, for order and duplicate checks
-	Hash     uint32 // RSS hash of the flow
-	Buf      int32  // the receive buffer, returned to the NIC after the indication
-	Queue    uint16 // RX queue the packet arrived on
-	Size     uint16 // bytes
+	// Hash is the RSS hash the NIC computed over Tuple, when Hashed: the NET_BUFFER_LIST
+	// hash information a NIC with RSS fills in. 0 when the NIC did not hash.
+	Hash  uint32
+	Buf   int32  // the receive buffer, returned to the NIC after the indication
+	Queue uint16 // RX queue the packet arrived on
+	Size  uint16 // bytes
+	// Tuple is what the packet's headers hold for RSS to hash, when IPv4: source and
+	// destination address, source and destination port, in network byte order (the
+	// Toeplitz input of NDIS_HASH_TCP_IPV4, nicmodel.FlowTuple.HashInput). A driver that
+	// sorts packets to CPUs itself hashes this.
+	Tuple [12]byte
+	// IPv4 says the packet is IPv4 TCP or UDP, so that Tuple is its 4-tuple. A packet that
+	// is not (non-IP traffic: ARP, LLDP, ...) has nothing to hash: RSS cannot map it to
+	// a CPU, and the DPC on the ISR's CPU indicates it (MINIPORT_INTERRUPT_DPC).
+	IPv4 bool
+	// Hashed says the NIC computed Hash (its RSS is on and the packet is IPv4).
+	Hashed bool
 }
 
 // Stack stands for the protocol stack above the miniport: NdisMIndicateReceiveNetBufferLists

@@ -35,8 +35,10 @@
 //   - RSS: the Toeplitz hash over the flow's addresses and ports with a configurable
 //     key (default: the 40-byte key of the RSS specification, checked against its
 //     verification vectors), and an indirection table (128 entries by default) from
-//     the hash's low bits to a queue. With RSSDriver the NIC has one queue and the
-//     miniport's DPC does the same lookup in software (R10).
+//     the hash's low bits to a queue; the NIC hands its hash up with the packet
+//     (core.NBL.Hash, Hashed: NET_BUFFER_LIST hash information). With RSSDriver the NIC
+//     has one queue and computes no hash: the miniport's DPC hashes each packet's
+//     4-tuple (core.NBL.Tuple, what its headers hold) and looks it up in software (R10).
 //
 // The package does not model transmit, link state, DMA or PCIe timing: only what the
 // receive interrupt path needs.

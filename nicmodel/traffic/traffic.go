@@ -301,13 +301,14 @@ func (c FlowConfig) Validate() error {
 	return nil
 }
 
-// Flows is a fixed set of distinct IPv4 flows with their RSS hashes precomputed, and a
-// draw of which flow each packet belongs to. Flow tuples are random (sources in
+// Flows is a fixed set of distinct IPv4 flows with their hash inputs and RSS hashes
+// precomputed, and a draw of which flow each packet belongs to. Flow tuples are random (sources in
 // 10.0.0.0/8, destinations in 192.168.0.0/16, ports 1024..65535) and fixed by the seed.
 // It is not safe for concurrent use.
 type Flows struct {
 	cfg    FlowConfig
 	tuples []nicmodel.FlowTuple
+	inputs [][nicmodel.FlowTupleLen]byte // tuples[i].Bytes(): what a packet of flow i carries
 	hashes []uint32
 	rng    *rand.Rand
 	// zipf: Walker's alias table, so a draw costs two random numbers and two loads
@@ -352,6 +353,7 @@ func NewFlows(c FlowConfig, t *nicmodel.Toeplitz) (*Flows, error) {
 		}
 		seen[ft] = struct{}{}
 		f.tuples = append(f.tuples, ft)
+		f.inputs = append(f.inputs, ft.Bytes())
 		f.hashes = append(f.hashes, t.HashFlow(ft))
 	}
 	if c.Dist == DistZipf {
@@ -416,7 +418,13 @@ func newAlias(w []float64) (thresh []uint32, alias []int32) {
 // Tuple returns flow i's 4-tuple.
 func (f *Flows) Tuple(i int) nicmodel.FlowTuple { return f.tuples[i] }
 
-// Hash returns flow i's RSS hash (the 4-tuple hash, NDIS_HASH_TCP_IPV4).
+// Input returns flow i's 4-tuple in hash input form (FlowTuple.Bytes): what its packets'
+// headers hold for RSS to hash (core.NBL.Tuple).
+func (f *Flows) Input(i int) [nicmodel.FlowTupleLen]byte { return f.inputs[i] }
+
+// Hash returns flow i's RSS hash (the 4-tuple hash, NDIS_HASH_TCP_IPV4): what a NIC
+// with RSS computes for its packets, precomputed, as the NIC's hashing costs the host
+// nothing.
 func (f *Flows) Hash(i int) uint32 { return f.hashes[i] }
 
 // Len returns the number of flows.

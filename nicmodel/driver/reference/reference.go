@@ -68,6 +68,7 @@ type Miniport struct {
 	vcpus   int
 	lineCPU int
 	ind     *nicmodel.Indirection // driver-side RSS: hash → vCPU
+	tz      *nicmodel.Toeplitz    // driver-side RSS: the hash the DPC computes per packet
 
 	queueCPU []int           // queue → owning vCPU
 	queueBit []driver.CPUSet // queue → its owner as a set
@@ -138,7 +139,14 @@ func (m *Miniport) Initialize(fw driver.Framework, nic *nicmodel.NIC) error {
 		if err != nil {
 			return fmt.Errorf("reference: %w", err)
 		}
-		m.ind = ind
+		tz, err := nicmodel.NewToeplitz(sc.RSSKey)
+		if err != nil {
+			return fmt.Errorf("reference: %w", err)
+		}
+		if tz.MaxInput() < nicmodel.FlowTupleLen {
+			return fmt.Errorf("reference: driver-side RSS: rss_key of %d bytes cannot hash a 4-tuple: want at least %d", len(sc.RSSKey), nicmodel.FlowTupleLen+4)
+		}
+		m.ind, m.tz = ind, tz
 	}
 	ix, err := fw.RegisterInterrupt(m, driver.InterruptCharacteristics{
 		ISR:                    m.lineISR,
@@ -380,11 +388,14 @@ func (m *Miniport) drainQueue(call *driver.DPCCall, st *mpCPU, q, limit int) (in
 }
 
 // sort keeps this CPU's packets of batch and hands the others to their CPUs' backlogs
-// (R10: hash → indirection table → CPU).
+// (R10: hash → indirection table → CPU). The NIC did not hash (it has one queue and no
+// RSS), so the DPC computes each packet's Toeplitz hash over the 4-tuple its headers
+// hold (NBL.Tuple), and pays for it: MINIPORT_INTERRUPT_DPC, "the miniport driver can
+// sort the packets into separate queues in MiniportInterruptDPC".
 func (m *Miniport) sort(st *mpCPU, self int, batch []driver.NBL) []driver.NBL {
 	out := st.out[:0]
 	for i := range batch {
-		cpu := m.ind.Lookup(batch[i].Hash)
+		cpu := m.ind.Lookup(m.tz.HashTuple(&batch[i].Tuple))
 		if cpu == self {
 			out = append(out, batch[i])
 			continue

@@ -11,6 +11,7 @@ import (
 	"github.com/ndisbench/ndisbench/nicmodel/driver"
 	"github.com/ndisbench/ndisbench/nicmodel/driver/reference"
 	"github.com/ndisbench/ndisbench/nicmodel/scenario"
+	"github.com/ndisbench/ndisbench/nicmodel/traffic"
 )
 
 // gateMark is the MMIO read cost that marks the NIC's cause read to gateClock.
@@ -113,6 +114,132 @@ func TestLinePacketDuringTheISRIsNoSecondInterrupt(t *testing.T) {
 	} {
 		if c[chk.name] != chk.want {
 			t.Errorf("%s = %d, want %d (counters %v)", chk.name, c[chk.name], chk.want, c)
+		}
+	}
+}
+
+// cpuStack records, per vCPU, the NBLs indicated there. Each vCPU appends to its own
+// slice only; read them after the platform stopped.
+type cpuStack struct {
+	got   [][]core.NBL
+	count atomic.Uint64
+}
+
+func (s *cpuStack) Indicate(cpu int, nbls []core.NBL) {
+	s.got[cpu] = append(s.got[cpu], nbls...)
+	s.count.Add(uint64(len(nbls)))
+}
+
+// rssRig is the reference miniport with driver-side RSS on a one-queue MSI-X NIC over
+// three vCPUs, the test goroutine as the wire.
+type rssRig struct {
+	p     *core.Platform
+	nic   *nicmodel.NIC
+	st    *cpuStack
+	mp    driver.Miniport
+	flows *traffic.Flows
+	ind   *nicmodel.Indirection
+}
+
+func newRSSRig(t *testing.T) *rssRig {
+	t.Helper()
+	const vcpus = 3
+	sc := scenario.Default()
+	sc.RSS, sc.Queues, sc.VCPUs = scenario.RSSDriver, 1, vcpus
+	p, err := core.NewPlatform(core.PlatformConfig{VCPUs: vcpus, NoPin: true, MSI: core.MSIX, Messages: 1,
+		Idle: core.IdleSpinPark, Spin: 5 * time.Microsecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nic, err := nicmodel.New(nicmodel.Config{Queues: 1, Mode: nicmodel.ModeMSIX, RingSize: 1024, WriteBack: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rssRig{p: p, nic: nic, st: &cpuStack{got: make([][]core.NBL, vcpus)}}
+	if r.mp, err = reference.New(sc); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.mp.Initialize(driver.NewNDIS(p, r.st), nic); err != nil {
+		t.Fatal(err)
+	}
+	tz, err := nicmodel.NewToeplitz(sc.RSSKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.flows, err = traffic.NewFlows(traffic.FlowConfig{Count: 64, Seed: 3}, tz); err != nil {
+		t.Fatal(err)
+	}
+	if r.ind, err = nicmodel.NewIndirection(sc.IndirectionEntries, vcpus); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// send writes nbls one by one, as the wire, waits until every one is indicated, and
+// stops the platform, so that the stack's records can be read.
+func (r *rssRig) send(t *testing.T, nbls []core.NBL) {
+	t.Helper()
+	for i := range nbls {
+		for !r.nic.Receive(0, nbls[i], 0) { // no free buffer: wait for the stack to return one
+			runtime.Gosched()
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for r.st.count.Load() != uint64(len(nbls)) || !r.p.Idle() {
+		if time.Now().After(deadline) {
+			t.Fatalf("indicated %d of %d", r.st.count.Load(), len(nbls))
+		}
+		runtime.Gosched()
+	}
+	r.mp.Halt()
+	r.p.Stop()
+	if v := r.p.Violations(); len(v) != 0 {
+		t.Errorf("violations: %v", v)
+	}
+}
+
+// TestDriverRSSHashesTheTupleInTheDPC: with driver-side RSS the NIC does not hash, and
+// the DPC computes each packet's Toeplitz hash over the 4-tuple its headers hold, then
+// looks its CPU up in the indirection table (R10). MINIPORT_INTERRUPT_DPC: "The NIC could
+// have already queued received packets on separate queues based on hash values, if the
+// NIC provides such capabilities. Otherwise, the miniport driver can sort the packets
+// into separate queues in MiniportInterruptDPC." Each packet here carries a hash value
+// that is wrong (and not marked as computed): only a DPC that hashes the tuple itself
+// puts every flow on its CPU.
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_interrupt_dpc
+func TestDriverRSSHashesTheTupleInTheDPC(t *testing.T) {
+	r := newRSSRig(t)
+	var nbls []core.NBL
+	misleads := 0
+	for rep := 0; rep < 4; rep++ {
+		for f := 0; f < r.flows.Len(); f++ {
+			wrong := ^r.flows.Hash(f)
+			if r.ind.Lookup(wrong) != r.ind.Lookup(r.flows.Hash(f)) {
+				misleads++
+			}
+			nbls = append(nbls, core.NBL{IPv4: true, Tuple: r.flows.Input(f), Hash: wrong})
+		}
+	}
+	if misleads == 0 {
+		t.Fatal("no wrong hash maps to another CPU: the test would prove nothing")
+	}
+	r.send(t, nbls)
+	flowOf := map[[nicmodel.FlowTupleLen]byte]int{}
+	for f := 0; f < r.flows.Len(); f++ {
+		flowOf[r.flows.Input(f)] = f
+	}
+	for cpu, got := range r.st.got {
+		for _, nbl := range got {
+			f, ok := flowOf[nbl.Tuple]
+			if !ok {
+				t.Fatalf("vCPU %d indicated a packet of no flow: %v", cpu, nbl.Tuple)
+			}
+			if want := r.ind.Lookup(r.flows.Hash(f)); cpu != want {
+				t.Errorf("flow %d indicated on vCPU %d, its hash says %d", f, cpu, want)
+			}
 		}
 	}
 }
