@@ -298,41 +298,55 @@ func TestRunSharedLineWithNoisyDevice(t *testing.T) {
 
 // TestRunRSSSpreadsAsTheTableSays replays the seeded flows through the indirection table
 // and checks the per-queue (NIC RSS) and per-CPU (driver RSS) counts against it (R10).
+// With a share of packets RSS cannot hash (non_rss_pct), those count where the NDIS
+// documents put them: the NIC's default queue 0 with NIC RSS, the ISR's CPU (vCPU 0,
+// message 0's) with driver RSS (MINIPORT_INTERRUPT_DPC: the DPC on the ISR's CPU
+// "should indicate all the packets that could not be mapped to a CPU").
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_interrupt_dpc
 func TestRunRSSSpreadsAsTheTableSays(t *testing.T) {
 	for _, rss := range []scenario.RSSMode{scenario.RSSNIC, scenario.RSSDriver} {
-		t.Run(rss.String(), func(t *testing.T) {
-			sc := testScenario(nicmodel.ModeMSIX)
-			sc.RSS = rss
-			sc.Queues = 0 // the default for the mode: one per vCPU, or one
-			sc.Flows.Count = 64
-			sc.Buffers = 1 << 16 // no drops: every packet lands where its hash says
-			sc.RingSize = 1 << 16
-			rep := run(t, sc)
-			checkConservation(t, rep)
-			if rep.Counters["dropped"] != 0 {
-				t.Fatalf("dropped %d; the replay assumes none", rep.Counters["dropped"])
-			}
-			want := replaySpread(t, rep.Scenario, rep.Counters["generated"])
-			got := rep.PerQueue
-			if rss == scenario.RSSDriver {
-				got = rep.PerCPU
-				if len(rep.PerQueue) != 1 {
-					t.Fatalf("driver RSS ran %d queues, want 1", len(rep.PerQueue))
+		for _, pct := range []float64{0, 20} {
+			t.Run(fmt.Sprintf("%v/non_rss_pct=%v", rss, pct), func(t *testing.T) {
+				sc := testScenario(nicmodel.ModeMSIX)
+				sc.RSS = rss
+				sc.Queues = 0 // the default for the mode: one per vCPU, or one
+				sc.Flows.Count = 64
+				sc.Flows.NonRSSPct = pct
+				sc.Buffers = 1 << 16 // no drops: every packet lands where its hash says
+				sc.RingSize = 1 << 16
+				rep := run(t, sc)
+				checkConservation(t, rep)
+				if rep.Counters["dropped"] != 0 {
+					t.Fatalf("dropped %d; the replay assumes none", rep.Counters["dropped"])
 				}
-			}
-			if fmt.Sprint(got) != fmt.Sprint(want) {
-				t.Errorf("spread = %v, want %v from the indirection table", got, want)
-			}
-			if rss == scenario.RSSDriver && rep.Hists["isr_to_dpc_cross_cpu"].TotalCount() == 0 {
-				t.Errorf("driver RSS queued no DPC on another CPU")
-			}
-		})
+				want, nonRSS := replaySpread(t, rep.Scenario, rep.Counters["generated"])
+				got := rep.PerQueue
+				if rss == scenario.RSSDriver {
+					got = rep.PerCPU
+					if len(rep.PerQueue) != 1 {
+						t.Fatalf("driver RSS ran %d queues, want 1", len(rep.PerQueue))
+					}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("spread = %v, want %v from the indirection table (%d packets RSS cannot hash on %s 0)",
+						got, want, nonRSS, map[bool]string{true: "vCPU", false: "queue"}[rss == scenario.RSSDriver])
+				}
+				if pct > 0 && nonRSS == 0 {
+					t.Errorf("non_rss_pct %v drew no packet RSS cannot hash", pct)
+				}
+				if rss == scenario.RSSDriver && rep.Hists["isr_to_dpc_cross_cpu"].TotalCount() == 0 {
+					t.Errorf("driver RSS queued no DPC on another CPU")
+				}
+			})
+		}
 	}
 }
 
-// replaySpread draws n flows from the scenario's seeded flow source and counts where the
-// indirection table sends them: queues for NIC RSS, vCPUs for driver RSS.
-func replaySpread(t *testing.T, sc scenario.Scenario, n uint64) []uint64 {
+// replaySpread draws n packets from the scenario's seeded flow source and counts where
+// the indirection table sends them: queues for NIC RSS, vCPUs for driver RSS. A packet
+// RSS cannot hash counts on queue 0 (the NIC's default queue) or vCPU 0 (the ISR's:
+// one queue, one MSI-X message, aimed at vCPU 0); their number is returned too.
+func replaySpread(t *testing.T, sc scenario.Scenario, n uint64) ([]uint64, uint64) {
 	t.Helper()
 	tz, err := nicmodel.NewToeplitz(sc.RSSKey)
 	if err != nil {
@@ -351,10 +365,16 @@ func replaySpread(t *testing.T, sc scenario.Scenario, n uint64) []uint64 {
 		t.Fatal(err)
 	}
 	out := make([]uint64, spread)
+	var nonRSS uint64
 	for i := uint64(0); i < n; i++ {
+		if flows.NonRSS() {
+			out[0]++
+			nonRSS++
+			continue
+		}
 		out[ind.Lookup(flows.Hash(flows.Next()))]++
 	}
-	return out
+	return out, nonRSS
 }
 
 // TestRunSameSeedSameTraffic: a seed fixes the traffic; another seed changes it.
@@ -463,6 +483,7 @@ func TestRunRefusesBadScenarios(t *testing.T) {
 		{func(s *scenario.Scenario) { s.Mode = 9 }, "mode"},
 		{func(s *scenario.Scenario) { s.Schedule.Kind = "sawtooth" }, "schedule"},
 		{func(s *scenario.Scenario) { s.Flows.Dist = "pareto" }, "flow_dist"},
+		{func(s *scenario.Scenario) { s.Flows.NonRSSPct = 101 }, "non_rss_pct"},
 		{func(s *scenario.Scenario) { s.Driver = "nosuch" }, "driver"},
 	} {
 		sc := testScenario(nicmodel.ModeMSIX)

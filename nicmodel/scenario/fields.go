@@ -302,6 +302,8 @@ var table = func() []Field {
 			"how packets pick their flow: uniformly or Zipf (flow 0 the heaviest)"),
 		def("zipf_s", floatKind, func(s *Scenario) *float64 { return &s.Flows.ZipfS }, 0, false, "> 1 with flow_dist zipf", nil,
 			"zipf only: the exponent"),
+		def("non_rss_pct", floatKind, func(s *Scenario) *float64 { return &s.Flows.NonRSSPct }, 0, false, ">= 0 and <= 100", nil,
+			"percent of packets RSS cannot hash (not IP): NIC RSS puts them on queue 0, the DPC on the ISR's CPU indicates them"),
 		def("size", intKind, func(s *Scenario) *int { return &s.Sizes.Fixed }, defaultSize, true,
 			fmt.Sprintf("%d..%d (0 with imix)", traffic.MinPacketSize, traffic.MaxPacketSize), nil,
 			"packet size in bytes"),

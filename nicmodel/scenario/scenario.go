@@ -51,7 +51,7 @@ type Scenario struct {
 	MSISync            bool    // MSISyncWithAllMessages (R5) ("msi_sync")
 
 	Schedule traffic.ScheduleConfig // arrival times ("schedule", "rate_pps", "ramp_to_pps", "ramp", "burst_on", "burst_off"); Seed is Scenario.Seed
-	Flows    traffic.FlowConfig     // flows ("flows", "flow_dist", "zipf_s"); Seed is Scenario.Seed
+	Flows    traffic.FlowConfig     // flows ("flows", "flow_dist", "zipf_s", "non_rss_pct"); Seed is Scenario.Seed
 	Sizes    traffic.SizeConfig     // sizes ("size", "imix"); Seed is Scenario.Seed
 
 	MMIORead      time.Duration // line ISR's cause-register read ("mmio_read")

@@ -112,7 +112,7 @@ func everything() scenario.Scenario {
 		RSS: scenario.RSSDriver, RSSKey: []byte{1, 2, 3, 4, 5}, IndirectionEntries: 64, FanOut: scenario.FanOutTargets,
 		IndicateBatch: 32, MSISync: true,
 		Schedule: traffic.ScheduleConfig{Kind: traffic.KindRamp, RatePPS: 1e5, RampToPPS: 2e6, Ramp: time.Second, On: 3, Off: 4},
-		Flows:    traffic.FlowConfig{Count: 99, Dist: traffic.DistZipf, ZipfS: 1.5},
+		Flows:    traffic.FlowConfig{Count: 99, Dist: traffic.DistZipf, ZipfS: 1.5, NonRSSPct: 12.5},
 		Sizes:    traffic.SizeConfig{Fixed: 128, IMIX: true},
 		MMIORead: time.Microsecond, PerPacket: 70 * time.Nanosecond, PerIndication: time.Microsecond, NoiseRate: 5e4,
 		Duration: 2 * time.Second, Warmup: 0, DrainTimeout: time.Second,

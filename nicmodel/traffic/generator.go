@@ -29,8 +29,9 @@ type GeneratorConfig struct {
 	Flows    *Flows
 	Sizes    *Sizes
 	// Indirection is the NIC's RSS: it hashes each packet (NBL.Hash) and this table picks
-	// its queue. nil: no RSS in the NIC, every packet to queue 0, unhashed; a driver that
-	// spreads packets hashes their NBL.Tuple itself.
+	// its queue; a packet it cannot hash (Flows.NonRSS) goes to queue 0, unhashed. nil: no
+	// RSS in the NIC, every packet to queue 0, unhashed; a driver that spreads packets
+	// hashes their NBL.Tuple itself.
 	Indirection *nicmodel.Indirection
 	Clock       core.Clock // the run's clock (the zero Clock is the real one)
 	CPU         int        // real CPU to pin Run's thread to; -1: none
@@ -163,12 +164,15 @@ func (g *Generator) Run() {
 			st.Started = time.Now()
 			allocs0 = readAllocs()
 		}
-		flow := c.Flows.Next()
-		nbl := core.NBL{Intended: next, Size: uint16(c.Sizes.Next()), IPv4: true, Tuple: c.Flows.Input(flow)}
-		q := 0
-		if c.Indirection != nil { // the NIC hashes (NET_BUFFER_LIST hash information) and picks the queue
-			nbl.Hash, nbl.Hashed = c.Flows.Hash(flow), true
-			q = c.Indirection.Lookup(nbl.Hash)
+		nbl := core.NBL{Intended: next, Size: uint16(c.Sizes.Next())}
+		q := 0 // the NIC's default queue, where a packet RSS cannot hash goes
+		if !c.Flows.NonRSS() {
+			flow := c.Flows.Next()
+			nbl.IPv4, nbl.Tuple = true, c.Flows.Input(flow)
+			if c.Indirection != nil { // the NIC hashes (NET_BUFFER_LIST hash information) and picks the queue
+				nbl.Hash, nbl.Hashed = c.Flows.Hash(flow), true
+				q = c.Indirection.Lookup(nbl.Hash)
+			}
 		}
 		nic.Stage(q, nbl, now)
 		staged = true

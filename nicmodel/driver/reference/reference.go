@@ -7,8 +7,11 @@
 // the default) or through the ISR's target set (scenario key fan_out); its DPCs take
 // descriptors in batches, indicate at most the throttle limit and set MorePending when
 // work remains (R8); the last DPC of a batch re-enables the NIC's interrupt (R9). With
-// rss driver the NIC has one queue, and the DPC hashes each packet, looks its CPU up in
-// the indirection table and hands it to a DPC it queues there (R10).
+// rss driver the NIC has one queue and hashes nothing, and the DPC hashes each packet's
+// 4-tuple, looks its CPU up in the indirection table and hands it to a DPC it queues
+// there (R10); a packet that is not IP goes to the DPC on the ISR's CPU, as
+// MINIPORT_INTERRUPT_DPC says. With rss nic such packets arrive on queue 0, the NIC's
+// default queue, whose DPC runs where that queue's interrupt does.
 //
 // Masking and re-enabling are the miniport's own NIC register writes, as in a real
 // driver: the message ISR calls nicmodel.NIC.Mask (the line ISR's cause read masks, as
@@ -380,7 +383,7 @@ func (m *Miniport) drainQueue(call *driver.DPCCall, st *mpCPU, q, limit int) (in
 		batch := st.scratch[:n]
 		m.clock.Spin(m.sc.PerPacket * time.Duration(n))
 		if m.ind != nil {
-			batch = m.sort(st, call.CPU, batch)
+			batch = m.sort(st, call, batch)
 		}
 		m.indicate(call, batch)
 	}
@@ -391,11 +394,18 @@ func (m *Miniport) drainQueue(call *driver.DPCCall, st *mpCPU, q, limit int) (in
 // (R10: hash → indirection table → CPU). The NIC did not hash (it has one queue and no
 // RSS), so the DPC computes each packet's Toeplitz hash over the 4-tuple its headers
 // hold (NBL.Tuple), and pays for it: MINIPORT_INTERRUPT_DPC, "the miniport driver can
-// sort the packets into separate queues in MiniportInterruptDPC".
-func (m *Miniport) sort(st *mpCPU, self int, batch []driver.NBL) []driver.NBL {
+// sort the packets into separate queues in MiniportInterruptDPC". A packet that is not
+// IPv4 has no 4-tuple and maps to no CPU; it goes to the CPU of the message's ISR, whose
+// DPC "should indicate all the packets that could not be mapped to a CPU"
+// (MINIPORT_INTERRUPT_DPC).
+func (m *Miniport) sort(st *mpCPU, call *driver.DPCCall, batch []driver.NBL) []driver.NBL {
+	self, isrCPU := call.CPU, m.msgCPU[call.Message]
 	out := st.out[:0]
 	for i := range batch {
-		cpu := m.ind.Lookup(m.tz.HashTuple(&batch[i].Tuple))
+		cpu := isrCPU
+		if batch[i].IPv4 {
+			cpu = m.ind.Lookup(m.tz.HashTuple(&batch[i].Tuple))
+		}
 		if cpu == self {
 			out = append(out, batch[i])
 			continue

@@ -130,32 +130,40 @@ func (s *cpuStack) Indicate(cpu int, nbls []core.NBL) {
 	s.count.Add(uint64(len(nbls)))
 }
 
-// rssRig is the reference miniport with driver-side RSS on a one-queue MSI-X NIC over
-// three vCPUs, the test goroutine as the wire.
+// rssRig is the reference miniport with driver-side RSS on a one-queue NIC over three
+// vCPUs, the test goroutine as the wire. With MSI-X the queue's message, its ISR and the
+// DPC that sorts run on vCPU 0; with a line routed to vCPU 1 the ISR runs there and the
+// sorting DPC on vCPU 0, the queue's owner.
 type rssRig struct {
-	p     *core.Platform
-	nic   *nicmodel.NIC
-	st    *cpuStack
-	mp    driver.Miniport
-	flows *traffic.Flows
-	ind   *nicmodel.Indirection
+	p      *core.Platform
+	nic    *nicmodel.NIC
+	st     *cpuStack
+	mp     driver.Miniport
+	flows  *traffic.Flows
+	ind    *nicmodel.Indirection
+	isrCPU int
 }
 
-func newRSSRig(t *testing.T) *rssRig {
+func newRSSRig(t *testing.T, line bool) *rssRig {
 	t.Helper()
 	const vcpus = 3
 	sc := scenario.Default()
 	sc.RSS, sc.Queues, sc.VCPUs = scenario.RSSDriver, 1, vcpus
-	p, err := core.NewPlatform(core.PlatformConfig{VCPUs: vcpus, NoPin: true, MSI: core.MSIX, Messages: 1,
-		Idle: core.IdleSpinPark, Spin: 5 * time.Microsecond})
+	cfg := core.PlatformConfig{VCPUs: vcpus, NoPin: true, MSI: core.MSIX, Messages: 1, Idle: core.IdleSpinPark, Spin: 5 * time.Microsecond}
+	mode, isrCPU := nicmodel.ModeMSIX, 0
+	if line {
+		cfg.MSI, cfg.LineCPU = core.NoMSI, 1
+		sc.Mode, mode, isrCPU = nicmodel.ModeLine, nicmodel.ModeLine, 1
+	}
+	p, err := core.NewPlatform(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	nic, err := nicmodel.New(nicmodel.Config{Queues: 1, Mode: nicmodel.ModeMSIX, RingSize: 1024, WriteBack: 1})
+	nic, err := nicmodel.New(nicmodel.Config{Queues: 1, Mode: mode, RingSize: 1024, WriteBack: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rssRig{p: p, nic: nic, st: &cpuStack{got: make([][]core.NBL, vcpus)}}
+	r := &rssRig{p: p, nic: nic, st: &cpuStack{got: make([][]core.NBL, vcpus)}, isrCPU: isrCPU}
 	if r.mp, err = reference.New(sc); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +219,7 @@ func (r *rssRig) send(t *testing.T, nbls []core.NBL) {
 // puts every flow on its CPU.
 // https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_interrupt_dpc
 func TestDriverRSSHashesTheTupleInTheDPC(t *testing.T) {
-	r := newRSSRig(t)
+	r := newRSSRig(t, false)
 	var nbls []core.NBL
 	misleads := 0
 	for rep := 0; rep < 4; rep++ {
@@ -227,12 +235,27 @@ func TestDriverRSSHashesTheTupleInTheDPC(t *testing.T) {
 		t.Fatal("no wrong hash maps to another CPU: the test would prove nothing")
 	}
 	r.send(t, nbls)
+	r.checkSpread(t, len(nbls))
+}
+
+// checkSpread checks that each IPv4 packet was indicated on the CPU its tuple hashes to,
+// each other one on the ISR's CPU, and that all n were.
+func (r *rssRig) checkSpread(t *testing.T, n int) {
+	t.Helper()
 	flowOf := map[[nicmodel.FlowTupleLen]byte]int{}
 	for f := 0; f < r.flows.Len(); f++ {
 		flowOf[r.flows.Input(f)] = f
 	}
+	total := 0
 	for cpu, got := range r.st.got {
 		for _, nbl := range got {
+			total++
+			if !nbl.IPv4 {
+				if cpu != r.isrCPU {
+					t.Errorf("a packet RSS cannot hash was indicated on vCPU %d, not on the ISR's vCPU %d", cpu, r.isrCPU)
+				}
+				continue
+			}
 			f, ok := flowOf[nbl.Tuple]
 			if !ok {
 				t.Fatalf("vCPU %d indicated a packet of no flow: %v", cpu, nbl.Tuple)
@@ -241,5 +264,48 @@ func TestDriverRSSHashesTheTupleInTheDPC(t *testing.T) {
 				t.Errorf("flow %d indicated on vCPU %d, its hash says %d", f, cpu, want)
 			}
 		}
+	}
+	if total != n {
+		t.Errorf("%d packets indicated, want %d", total, n)
+	}
+}
+
+// TestDriverRSSIndicatesNonIPOnTheISRsCPU: packets RSS cannot hash (not IPv4: no
+// 4-tuple) are indicated by the DPC on the CPU the ISR ran on, the others on the CPUs
+// their hashes pick. MINIPORT_INTERRUPT_DPC: "If the current DPC is running on the same
+// CPU as the MiniportInterrupt function, the miniport driver should indicate all the
+// packets that could not be mapped to a CPU." With MSI-X the sorting DPC runs on the
+// ISR's CPU and keeps them; with the line routed to vCPU 1 it runs on vCPU 0 and hands
+// them to a DPC it queues on vCPU 1.
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_interrupt_dpc
+func TestDriverRSSIndicatesNonIPOnTheISRsCPU(t *testing.T) {
+	for _, line := range []bool{false, true} {
+		name := "msix"
+		if line {
+			name = "line"
+		}
+		t.Run(name, func(t *testing.T) {
+			r := newRSSRig(t, line)
+			var nbls []core.NBL
+			for i := 0; i < 400; i++ {
+				nbl := core.NBL{Size: 60} // an ARP request, say: no IPv4 4-tuple
+				if i%3 != 0 {
+					f := i % r.flows.Len()
+					nbl = core.NBL{IPv4: true, Tuple: r.flows.Input(f)}
+				}
+				nbls = append(nbls, nbl)
+			}
+			r.send(t, nbls)
+			r.checkSpread(t, len(nbls))
+			elsewhere := 0
+			for cpu, got := range r.st.got {
+				if cpu != r.isrCPU {
+					elsewhere += len(got)
+				}
+			}
+			if elsewhere == 0 {
+				t.Error("every packet was indicated on the ISR's CPU: the hashed ones were never spread")
+			}
+		})
 	}
 }
