@@ -286,6 +286,8 @@ func TestParseFileErrorsNameTheKey(t *testing.T) {
 		{"syntax", `{"runs":[`, "JSON"},
 		{"trailing", `{"runs":[{"name":"a"}]} {}`, "after the JSON"},
 		{"not an object", `[]`, "want an object"},
+		{"min_vcpus zero", `{"min_vcpus":0,"runs":[{"name":"a"}]}`, `key "min_vcpus": must be 1..64, got 0`},
+		{"min_vcpus text", `{"min_vcpus":"2","runs":[{"name":"a"}]}`, `key "min_vcpus": want an integer`},
 	}
 	for _, tt := range tests {
 		_, err := scenario.ParseFile("f.json", []byte(tt.body))
@@ -342,6 +344,47 @@ runs:
 	}
 }
 
+// TestFileMinVCPUs: a file's min_vcpus is read (YAML and JSON) and written back, and
+// Resolve holds its runs to it: automatic vcpus resolve to at least that many (queues
+// following), vcpus set higher stay, and vcpus set lower are refused naming the key.
+func TestFileMinVCPUs(t *testing.T) {
+	f, err := scenario.ParseFile("m.yaml", []byte("name: multi\nmin_vcpus: 3\nruns:\n  - name: a\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.MinVCPUs != 3 {
+		t.Fatalf("MinVCPUs = %d, want 3", f.MinVCPUs)
+	}
+	enc, _ := json.Marshal(f)
+	if back, err := scenario.ParseFile("m.json", enc); err != nil || back.MinVCPUs != 3 {
+		t.Errorf("round trip through %s: %v, %v", enc, back, err)
+	}
+	one := scenario.Default()
+	one.CPUs = affinity.CPUList{0} // one CPU: automatic vcpus would be 1
+	if one.Resolved().VCPUs != 1 {
+		t.Fatalf("automatic vcpus on one CPU = %d, the test assumes 1", one.Resolved().VCPUs)
+	}
+	sc, err := f.Resolve(one)
+	if err != nil || sc.VCPUs != 3 || sc.Queues != 3 {
+		t.Errorf("Resolve(auto) = vcpus %d, queues %d, %v; want 3, 3 and no error", sc.VCPUs, sc.Queues, err)
+	}
+	more := one
+	more.VCPUs = 5
+	if sc, err := f.Resolve(more); err != nil || sc.VCPUs != 5 {
+		t.Errorf("Resolve(vcpus 5) = %d, %v; want 5 kept", sc.VCPUs, err)
+	}
+	few := one
+	few.VCPUs = 2
+	_, err = f.Resolve(few)
+	if !errors.Is(err, scenario.ErrConfig) || fmt.Sprint(scenario.ErrKeys(err)) != "[vcpus]" || !strings.Contains(err.Error(), "min_vcpus") {
+		t.Errorf("Resolve(vcpus 2) = %v; want an ErrConfig naming vcpus and min_vcpus", err)
+	}
+	none := &scenario.File{Name: "any"}
+	if sc, err := none.Resolve(one); err != nil || sc.VCPUs != 1 {
+		t.Errorf("a file without min_vcpus: vcpus %d, %v; want the automatic 1", sc.VCPUs, err)
+	}
+}
+
 // FuzzScenarioFile: any input is refused with an error naming the file, or it is a file
 // that encodes and decodes back to itself, whose every run is a scenario that encodes
 // and decodes back to itself.
@@ -351,6 +394,7 @@ func FuzzScenarioFile(f *testing.F) {
 	f.Add([]byte(`{"runs":[{"name":"a","seed":18446744073709551615,"rate_pps":1.5e6,"warmup":0}]}`))
 	f.Add([]byte(`{"runs":[{"name":"a","seed":-1}]}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"name":"x","min_vcpus":2,"runs":[{"name":"a"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) { checkRoundTrip(t, "f.json", data) })
 }
 
