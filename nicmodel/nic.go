@@ -149,7 +149,7 @@ type vectorShared struct {
 	masked  atomic.Bool   // the driver: Mask / Unmask
 	raised  atomic.Uint64 // interrupts raised
 	rearms  atomic.Uint64 // raised by Unmask because work was pending behind the mask
-	raising atomic.Int32  // line mode: raises between their look at the mask and their assertion
+	raising atomic.Int32  // line mode: raises in progress, from their first step to their assertion (Invariants)
 }
 
 // producerState is what only the producer (the wire) writes: its own allocation, so the
