@@ -175,12 +175,12 @@ func BenchmarkInterruptPath(b *testing.B) {
 			done := make(chan struct{})
 			ix, err = p.RegisterInterrupt(nil, msiChars(
 				func(_ any, msg core.MessageID) core.ISRResult {
-					ix.DisableInterrupt(msg)
+					maskDevice(ix, msg)
 					return core.ISRResult{Recognized: true, QueueDefaultDPC: true}
 				},
 				func(_ any, _ core.MessageID, c *core.DPCCall) {
 					c.Indicate(nbl)
-					c.EnableInterrupt()
+					unmaskDevice(c)
 					if n++; n == total {
 						close(done)
 						return

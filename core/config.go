@@ -76,6 +76,12 @@ func ParseIdleStrategy(s string) (IdleStrategy, error) {
 	return 0, fmt.Errorf("core: unknown idle strategy %q (want spin, spin-yield or spin-park)", s)
 }
 
+// ISRBudget is the longest an ISR call should run: "ISRs should not run longer than 25
+// microseconds" (Bug Check 0x133 DPC_WATCHDOG_VIOLATION, beside "DPCs should not run
+// longer than 100 microseconds", the Budget default). Calls over it are counted
+// (isrs_over_budget), never hidden.
+const ISRBudget = 25 * time.Microsecond
+
 // Defaults of a PlatformConfig's zero fields.
 const (
 	DefaultSpin     = 20 * time.Microsecond  // Spin: the spin phase before yielding or parking

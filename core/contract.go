@@ -55,17 +55,22 @@ func (s CPUSet) String() string {
 type MessageID uint32
 
 // ISRResult is what an interrupt service routine returns (R3, R4): the BOOLEAN return
-// value and the two out-parameters of MiniportInterrupt / MiniportMessageInterrupt.
+// value and the two out-parameters of MiniportInterrupt / MiniportMessageInterrupt. The
+// DPCs it asks for are queued whether or not it recognised the interrupt: a line ISR
+// that says "not mine" and asks for a DPC gets it (MINIPORT_ISR).
 type ISRResult struct {
 	// Recognized is the ISR's return value: the device raised this interrupt. A line ISR
 	// returns false ("not mine") so that the line's other sharers run (R3); a message ISR
 	// must always return true, and false there is a counted contract violation.
 	Recognized bool
 	// QueueDefaultDPC asks for the interrupt's DPC on the CPU the ISR runs on
-	// (*QueueDefaultInterruptDpc).
+	// (*QueueDefaultInterruptDpc). When it is set the framework ignores TargetCPUs, as
+	// NDIS ignores TargetProcessors (R4).
 	QueueDefaultDPC bool
-	// TargetCPUs asks for the DPC on more CPUs (*TargetProcessors); their DPCs get a nil
-	// context (R7).
+	// TargetCPUs asks for the DPC on each CPU of the set (*TargetProcessors) when
+	// QueueDefaultDPC is not set; their DPCs get a nil context (R7). NDIS 6.20 and later
+	// drivers are told to leave it 0 and queue DPCs with NdisMQueueDpcEx
+	// (Interrupt.QueueDPC, DPCCall.QueueDPC) instead.
 	TargetCPUs CPUSet
 }
 
@@ -88,10 +93,23 @@ type NBL struct {
 	Intended int64  // the load generator's intended arrival time (Now clock)
 	Written  int64  // when the NIC model wrote the descriptor (Now clock)
 	Seq      uint64 // per-queue sequence number, for order and duplicate checks
-	Hash     uint32 // RSS hash of the flow
-	Buf      int32  // the receive buffer, returned to the NIC after the indication
-	Queue    uint16 // RX queue the packet arrived on
-	Size     uint16 // bytes
+	// Hash is the RSS hash the NIC computed over Tuple, when Hashed: the NET_BUFFER_LIST
+	// hash information a NIC with RSS fills in. 0 when the NIC did not hash.
+	Hash  uint32
+	Buf   int32  // the receive buffer, returned to the NIC after the indication
+	Queue uint16 // RX queue the packet arrived on
+	Size  uint16 // bytes
+	// Tuple is what the packet's headers hold for RSS to hash, when IPv4: source and
+	// destination address, source and destination port, in network byte order (the
+	// Toeplitz input of NDIS_HASH_TCP_IPV4, nicmodel.FlowTuple.HashInput). A driver that
+	// sorts packets to CPUs itself hashes this.
+	Tuple [12]byte
+	// IPv4 says the packet is IPv4 TCP or UDP, so that Tuple is its 4-tuple. A packet that
+	// is not (non-IP traffic: ARP, LLDP, ...) has nothing to hash: RSS cannot map it to
+	// a CPU, and the DPC on the ISR's CPU indicates it (MINIPORT_INTERRUPT_DPC).
+	IPv4 bool
+	// Hashed says the NIC computed Hash (its RSS is on and the packet is IPv4).
+	Hashed bool
 }
 
 // Stack stands for the protocol stack above the miniport: NdisMIndicateReceiveNetBufferLists
@@ -115,11 +133,16 @@ type DPCFunc func(ctx any, call *DPCCall)
 // MessageDPCFunc stands for MiniportMessageInterruptDPC.
 type MessageDPCFunc func(ctx any, msg MessageID, call *DPCCall)
 
-// InterruptControlFunc stands for MiniportDisableInterruptEx / MiniportEnableInterruptEx.
+// InterruptControlFunc stands for MiniportDisableInterruptEx / MiniportEnableInterruptEx:
+// handlers NDIS may call "for diagnostic and troubleshooting purposes", which mask or
+// unmask the NIC. A miniport does not call them to mask in its ISR and re-enable in its
+// DPC: it writes the NIC's registers there itself. The framework validates them (R1) and
+// never calls them.
 type InterruptControlFunc func(ctx any)
 
 // MessageControlFunc stands for MiniportDisableMessageInterrupt /
-// MiniportEnableMessageInterrupt.
+// MiniportEnableMessageInterrupt, NDIS's diagnostic calls for one message (see
+// InterruptControlFunc).
 type MessageControlFunc func(ctx any, msg MessageID)
 
 // InterruptCharacteristics stands for NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS (R1): the

@@ -20,7 +20,7 @@
 //	NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS  InterruptCharacteristics (validated: R1)
 //	  InterruptHandler (MiniportInterrupt)     .ISR             ISRFunc
 //	  InterruptDpcHandler                      .DPC             DPCFunc
-//	  Disable/EnableInterruptHandler           .Disable/.Enable InterruptControlFunc
+//	  Disable/EnableInterruptHandler           .Disable/.Enable InterruptControlFunc (NDIS's diagnostics call them; runs never do)
 //	  MsiSupported, MsiSyncWithAllMessages     .MSISupported, .MSISyncWithAllMessages (R5)
 //	  MessageInterruptHandler                  .MessageISR      MessageISRFunc
 //	  MessageInterruptDpcHandler               .MessageDPC      MessageDPCFunc
@@ -39,7 +39,8 @@
 //	NdisMIndicateReceiveNetBufferLists       DPCCall.Indicate → Stack.Indicate
 //	NET_BUFFER_LIST                          NBL
 //	interrupt DPC batch, DPC watchdog        per-message batch tracking, PlatformConfig.Budget (R9)
-//	the NIC writing its interrupt mask       Interrupt.DisableInterrupt, DPCCall.EnableInterrupt
+//	the NIC's interrupt mask register        written by the miniport (nicmodel.NIC.Mask, Unmask); the NIC
+//	                                         reports each write to Interrupt.DeviceMasked (R9)
 //	processor, KDPC queue                    vCPU, its MPSC DPC queue
 //	IRQ line (level-triggered, shareable)    LineSource.Assert/Deassert on the platform's one line
 //	MSI / MSI-X message write                Platform.Raise(Vector)
@@ -49,16 +50,22 @@
 // Registration rejects a malformed InterruptCharacteristics with a *FieldError naming
 // the field (R1) and grants line or messages by what the platform offers (R2). A line is
 // level-triggered and shared: its sharers' ISRs run in registration order until one
-// claims it, an interrupt nobody claims is counted, and the line is delivered again while
-// any device still asserts it (R3). A message ISR that says "not mine" is a counted
+// claims it, and the line is delivered again after them while any device still asserts
+// it (R3); as on an I/O APIC, an assertion made while they run is no second delivery.
+// An interrupt nobody claims is counted: unclaimed when a device kept asserting the line,
+// self-inflicted (self_spurious) when the device that asserted it had nothing to report.
+// The DPCs a line ISR asks for are queued whether or not it claimed (R4). A message ISR that says "not mine" is a counted
 // violation (R3). With MSISyncWithAllMessages, no two message ISRs of the interrupt run at
 // once (R5). There is one DPC object per (message, vCPU); queueing a queued object is a
 // no-op, and QueueDPC returns the CPUs where it newly queued (R6). Every DPC call gets the
 // platform's throttle; "more pending" makes the vCPU call it again later on the same CPU,
 // and re-enabling interrupts in such a call, or indicating past the limit, is a violation
-// (R8). A batch runs from the first ISR to EnableInterrupt; a batch whose DPCs all
-// returned with interrupts still disabled is a violation, and batches and DPCs over the
-// budget are counted (R9). When Deregister returns, none of the interrupt's handlers is
+// (R8). A batch runs from the first ISR until the device is re-enabled — the miniport's
+// DPC writes the NIC's mask register, and the device reports it (Interrupt.DeviceMasked):
+// NDIS itself never sees that write, and calls the registered disable and enable
+// handlers only for diagnostics, which runs never make. A batch whose DPCs all returned
+// with the device still masked is a violation, and batches and DPCs over the budget are
+// counted (R9), as are ISRs over 25 µs (ISRBudget: the DPC watchdog's guidance). When Deregister returns, none of the interrupt's handlers is
 // running and none will run again (R11).
 //
 // Receive-side scaling (R10) lives in package nicmodel and the reference miniport.

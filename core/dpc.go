@@ -12,7 +12,6 @@ type DPCCall struct {
 	v         *vcpu
 	ix        *Interrupt
 	indicated int
-	enabled   bool
 }
 
 // Interrupt returns the interrupt this DPC belongs to.
@@ -46,12 +45,4 @@ func (c *DPCCall) QueueDPC(msg MessageID, targets CPUSet, ctx any) CPUSet {
 		return 0
 	}
 	return c.ix.queue(c.v, msg, targets, ctx, c.ix.p.clock.Now())
-}
-
-// EnableInterrupt re-enables the interrupt for this DPC's message and closes the batch
-// (R9). Only the last DPC of a batch should call it, and never a call that sets
-// Throttle.MorePending (R8): that is counted as a violation when the DPC returns.
-func (c *DPCCall) EnableInterrupt() {
-	c.enabled = true
-	c.ix.enable(c.v, c.Message)
 }

@@ -62,6 +62,14 @@ func msiChars(isr core.MessageISRFunc, dpc core.MessageDPCFunc) core.InterruptCh
 	return c
 }
 
+// maskDevice and unmaskDevice stand for a test device's interrupt mask register: a
+// miniport's ISR and DPC write it, and the device reports the writes to the platform
+// (Interrupt.DeviceMasked), as a NIC connected by driver.Connect does. Re-enabling the
+// device ends the interrupt DPC batch (R9).
+func maskDevice(ix *core.Interrupt, msg core.MessageID) { ix.DeviceMasked(msg, true) }
+
+func unmaskDevice(c *core.DPCCall) { c.Interrupt().DeviceMasked(c.Message, false) }
+
 func mustRegister(t testing.TB, p *core.Platform, ctx any, c core.InterruptCharacteristics, s core.Stack) *core.Interrupt {
 	t.Helper()
 	ix, err := p.RegisterInterrupt(ctx, c, s)

@@ -16,21 +16,17 @@ import (
 //     them, and stores queued=false before calling the DPC, so a DPC may be queued again
 //     while it runs (as KeInsertQueueDpc allows).
 //   - msgState.outstanding counts this message's objects that are queued or running plus
-//     ISRs of the message in progress. The batch of the message is over when it drops to 0;
-//     the goroutine that dropped it closes the batch unless, by the time it looks, a new
-//     ISR has entered (outstanding is not 0 again): that ISR's batch is not its to close.
-//   - msgState.batchStart is the ISR start of the open batch (0: none). The first claiming
-//     ISR opens it with a CAS; EnableInterrupt (a Swap) or the drop of outstanding to 0
-//     (a CAS of the value it loaded) closes it, so exactly one closer records its duration.
+//     ISRs of the message in progress. The batch bookkeeping built on it (batchStart,
+//     masked, the close slot) has its own invariants in batch.go.
 //   - state goes registered→dead once (Deregister). Every ISR and DPC call enters with
 //     active.Add(1) and then checks state; Deregister stores dead and then waits for
 //     active to reach 0. Sequentially consistent atomics make one of the two see the other:
 //     after Deregister returns no handler is running or will run (R11).
-//   - Framework calls made outside any vCPU (QueueDPC, EnableInterrupt from an ordinary
-//     goroutine or from a handler through the Interrupt) record into the outside
-//     recorder and tell the observer (CPU -1) under Platform.external, taken only around
-//     that recording: QueueDPC stays lock-free unless it breaks a rule or an observer
-//     watches.
+//   - Framework calls made outside any vCPU (QueueDPC from an ordinary goroutine or from a
+//     handler through the Interrupt, a device re-enabled from an ordinary goroutine)
+//     record into the outside recorder and tell the observer (CPU -1) under
+//     Platform.external, taken only around that recording: QueueDPC stays lock-free unless
+//     it breaks a rule or an observer watches.
 
 const (
 	ixRegistered int32 = iota
@@ -45,9 +41,11 @@ type msgState struct {
 }
 
 type msgFields struct {
-	batchStart  atomic.Int64 // see Invariants
-	outstanding atomic.Int32 // see Invariants
-	masked      atomic.Bool  // DisableInterrupt sets, EnableInterrupt clears
+	batchStart  atomic.Int64  // see batch.go's Invariants
+	outstanding atomic.Int32  // see Invariants
+	masked      atomic.Bool   // the device says its interrupt is masked (DeviceMasked)
+	enables     atomic.Uint32 // re-enables of the masked device so far (R8's check)
+	close       closeSlot     // a re-enable waiting for a vCPU to record it (batch.go)
 }
 
 // dpcObject is the one DPC object of an (interrupt, message, vCPU) triple (R6), padded
@@ -257,91 +255,6 @@ func (ix *Interrupt) queue(v *vcpu, msg MessageID, targets CPUSet, ctx any, now 
 		newly |= 1 << uint(cpu)
 	}
 	return newly
-}
-
-// DisableInterrupt masks the device's interrupt for msg by calling the registered
-// Disable (line) or DisableMessage handler, and tells the framework that interrupts stay
-// disabled until EnableInterrupt (R9). A miniport's ISR calls it. (A real miniport writes
-// its NIC's mask register itself; the model goes through the framework so that it can
-// time the batch and check R8/R9.)
-func (ix *Interrupt) DisableInterrupt(msg MessageID) {
-	if int(msg) >= len(ix.msgs) {
-		return
-	}
-	ix.msgs[msg].masked.Store(true)
-	if ix.typ == MessageBased {
-		ix.chars.DisableMessage(ix.ctx, msg)
-	} else {
-		ix.chars.Disable(ix.ctx)
-	}
-}
-
-// EnableInterrupt re-enables the device's interrupt for msg (the registered Enable or
-// EnableMessage handler) and closes the message's interrupt DPC batch (R9). The last DPC
-// of a batch calls it, through DPCCall.EnableInterrupt; calling it from outside a DPC is
-// allowed (its batch time is then recorded off the vCPUs).
-func (ix *Interrupt) EnableInterrupt(msg MessageID) {
-	if int(msg) >= len(ix.msgs) {
-		return
-	}
-	ix.enable(nil, msg)
-}
-
-// enable closes the open batch (if any) and calls the enable handler. v is the vCPU it
-// runs on (nil outside any).
-func (ix *Interrupt) enable(v *vcpu, msg MessageID) {
-	p := ix.p
-	ms := &ix.msgs[msg]
-	ms.masked.Store(false)
-	start := ms.batchStart.Swap(0)
-	if start != 0 || p.obs != nil {
-		now := p.clock.Now()
-		if p.obs != nil {
-			p.observe(v, Event{Kind: EventEnabled, Time: now, Interrupt: ix, Message: msg})
-		}
-		if start != 0 {
-			p.closeBatch(v, ix, msg, now, now-start)
-		}
-	}
-	if ix.typ == MessageBased {
-		ix.chars.EnableMessage(ix.ctx, msg)
-	} else {
-		ix.chars.Enable(ix.ctx)
-	}
-}
-
-// closeBatch records one finished interrupt DPC batch of ix's message msg, d long,
-// closed at now on v (nil: outside any vCPU), and checks it against the budget.
-func (p *Platform) closeBatch(v *vcpu, ix *Interrupt, msg MessageID, now, d int64) {
-	rec := p.lockRec(v)
-	rec.record(HistBatchDuration, d)
-	rec.inc(CtrBatches)
-	if d > int64(p.cfg.Budget) {
-		rec.inc(CtrBatchesOverBudget)
-	}
-	p.unlockRec(v)
-	if p.obs != nil {
-		p.observe(v, Event{Kind: EventBatchEnd, Time: now, Interrupt: ix, Message: msg, Duration: d})
-	}
-}
-
-// drained is called when msg's outstanding count dropped to 0: the batch is over. If no
-// DPC re-enabled interrupts while they were masked, that is a violation (R9): the device
-// would never interrupt again.
-func (ix *Interrupt) drained(v *vcpu, msg MessageID, now int64) {
-	ms := &ix.msgs[msg]
-	// The count reached 0 before this call; since then a new ISR may have entered (its
-	// hold counts) and opened a batch of its own. Close only a batch nobody is working on,
-	// and only the one loaded: a Swap here would steal the new batch and report it as
-	// left disabled.
-	start := ms.batchStart.Load()
-	if start == 0 || ms.outstanding.Load() != 0 || !ms.batchStart.CompareAndSwap(start, 0) {
-		return
-	}
-	if ms.masked.Load() {
-		ix.p.violate(v, ix, "R9", "interrupt DPC batch of message %d ended with interrupts still disabled: the last DPC must re-enable them", msg)
-	}
-	ix.p.closeBatch(v, ix, msg, now, now-start)
 }
 
 // Deregister stands for NdisMDeregisterInterruptEx (R11): when it returns, no ISR or DPC

@@ -7,10 +7,10 @@ type EventKind uint8
 
 // The events an Observer is told of, in the order a vCPU sees them for one interrupt:
 // Raised, ISRStart, DPCQueued (from the ISR), ISREnd; then, on each CPU a DPC was queued
-// on, DPCStart, Enabled and BatchEnd (from the DPC that re-enables), DPCEnd, and a
-// DPCQueued with Requeued set when the DPC asked to be called again (R8). BatchEnd also
-// follows the DPCEnd (or the ISREnd) after which a batch closed without an Enabled, which
-// is a violation (R9).
+// on, DPCStart, Enabled and BatchEnd (after the DPC that re-enabled the device returns),
+// DPCEnd, and a DPCQueued with Requeued set when the DPC asked to be called again (R8).
+// BatchEnd also follows the DPCEnd (or the ISREnd) after which a batch closed without an
+// Enabled: its device was never masked, or it was left masked, which is a violation (R9).
 const (
 	// EventRaised: a vector this vCPU is about to serve was raised. Time is when the
 	// device raised it (the first of any raises that coalesced while it was pending), so
@@ -29,7 +29,10 @@ const (
 	EventDPCStart
 	// EventDPCEnd: it returned, having indicated Indicated NBLs, with MorePending.
 	EventDPCEnd
-	// EventEnabled: interrupts for Message were re-enabled (EnableInterrupt).
+	// EventEnabled: the device re-enabled its interrupt for Message after masking it
+	// (Interrupt.DeviceMasked). Time is when it did; the event is told on the vCPU of
+	// the first ISR or DPC of the message to return after it (the one that re-enabled,
+	// as a rule), or outside any vCPU when none was running or queued.
 	EventEnabled
 	// EventBatchEnd: the interrupt DPC batch of Message closed (R9); Duration is its
 	// length from the ISR's start.
@@ -58,7 +61,7 @@ func (k EventKind) String() string {
 type Event struct {
 	Kind EventKind
 	Time int64 // the run's clock (PlatformConfig.Clock)
-	CPU  int   // the vCPU it happened on; -1 outside any vCPU (a QueueDPC or EnableInterrupt from another goroutine)
+	CPU  int   // the vCPU it happened on; -1 outside any vCPU (a QueueDPC or a device re-enabled from another goroutine)
 	// Interrupt is whose handler ran or whose DPC is meant; nil for a Raised vector that
 	// no registered interrupt owns, or for a line (whose sharers follow as ISRStart).
 	Interrupt *Interrupt

@@ -45,8 +45,10 @@ func TestObserverSeesOneInterruptInOrder(t *testing.T) {
 	p := newPlatform(t, core.PlatformConfig{VCPUs: 1, NoPin: true, MSI: core.MSIX, MaxNBLs: 1, Observer: obs})
 	var left atomic.Int32
 	left.Store(2)
-	ix := mustRegister(t, p, nil, msiChars(
+	var ix *core.Interrupt
+	ix = mustRegister(t, p, nil, msiChars(
 		func(any, core.MessageID) core.ISRResult {
+			maskDevice(ix, 0)
 			return core.ISRResult{Recognized: true, QueueDefaultDPC: true}
 		},
 		func(_ any, _ core.MessageID, c *core.DPCCall) {
@@ -55,7 +57,7 @@ func TestObserverSeesOneInterruptInOrder(t *testing.T) {
 				c.Throttle.MorePending = true
 				return
 			}
-			c.EnableInterrupt()
+			unmaskDevice(c)
 		}), nil)
 	vec := ix.MessageTable()[0].Vector
 	p.Raise(vec)
@@ -100,7 +102,7 @@ func TestObserverSeesOneInterruptInOrder(t *testing.T) {
 }
 
 // TestObserverSeesSharedLineSharersAndOutsideCalls: on a shared line each sharer's ISR
-// has its start and end with its own result; a QueueDPC and an EnableInterrupt from an
+// has its start and end with its own result; a QueueDPC and a device re-enabled from an
 // ordinary goroutine are reported outside any vCPU (CPU -1).
 func TestObserverSeesSharedLineSharersAndOutsideCalls(t *testing.T) {
 	obs := newRecorder(1)
@@ -122,7 +124,8 @@ func TestObserverSeesSharedLineSharersAndOutsideCalls(t *testing.T) {
 	ours.QueueDPC(0, core.CPUs(0), "mine")
 	waitFor(t, "the queued DPC", func() bool { return p.Counter(core.CtrDPCs) == 2 })
 	waitFor(t, "idle", p.Idle)
-	ours.EnableInterrupt(0)
+	ours.DeviceMasked(0, true) // the device masked and re-enabled by an ordinary goroutine
+	ours.DeviceMasked(0, false)
 	p.Stop()
 
 	want := "raised isr-start isr-end isr-start dpc-queued isr-end dpc-start dpc-end batch-end dpc-start dpc-end"
@@ -167,8 +170,8 @@ func TestObserverEventsMatchCounters(t *testing.T) {
 			outstanding[msg].Store(2)
 			todo[msg][0].Store(3)
 			todo[msg][1].Store(3)
-			ix.DisableInterrupt(msg)
-			return core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUs(1 - int(msg))}
+			maskDevice(ix, msg)
+			return core.ISRResult{Recognized: true, TargetCPUs: core.CPUs(0, 1)}
 		},
 		func(_ any, msg core.MessageID, c *core.DPCCall) {
 			left := &todo[msg][c.CPU]
@@ -179,7 +182,7 @@ func TestObserverEventsMatchCounters(t *testing.T) {
 				return
 			}
 			if outstanding[msg].Add(-1) == 0 {
-				c.EnableInterrupt()
+				unmaskDevice(c)
 			}
 		}), nil)
 	table := ix.MessageTable()

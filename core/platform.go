@@ -57,7 +57,10 @@ type Platform struct {
 		vector  Vector
 		sharers atomic.Pointer[[]*Interrupt] // copy-on-write under mu
 		level   atomic.Uint64                // bit per asserting LineSource
-		sources int                          // LineSources handed out, under mu
+		// inService: a delivery of the line is in flight (line.go's Invariants).
+		inService atomic.Bool
+		drops     atomic.Uint64 // Deasserts so far (line.go's Invariants)
+		sources   int           // LineSources handed out, under mu
 	}
 
 	external struct { // recording for framework calls made outside any vCPU

@@ -53,8 +53,10 @@ type Counter int
 const (
 	CtrInterrupts        Counter = iota // metric.Interrupts
 	CtrISRCalls                         // metric.ISRCalls
+	CtrISRsOverBudget                   // metric.ISRsOverBudget
 	CtrNotMine                          // metric.NotMine
 	CtrUnclaimed                        // metric.Unclaimed
+	CtrSelfSpurious                     // metric.SelfSpurious
 	CtrSpurious                         // metric.Spurious
 	CtrDPCs                             // metric.DPCs
 	CtrRequeues                         // metric.Requeues
@@ -70,8 +72,10 @@ const (
 var counterNames = [numCounters]string{
 	CtrInterrupts:        metric.Interrupts,
 	CtrISRCalls:          metric.ISRCalls,
+	CtrISRsOverBudget:    metric.ISRsOverBudget,
 	CtrNotMine:           metric.NotMine,
 	CtrUnclaimed:         metric.Unclaimed,
+	CtrSelfSpurious:      metric.SelfSpurious,
 	CtrSpurious:          metric.Spurious,
 	CtrDPCs:              metric.DPCs,
 	CtrRequeues:          metric.Requeues,

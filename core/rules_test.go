@@ -164,10 +164,14 @@ func (d *lineDevice) raise() {
 }
 
 func (d *lineDevice) isr(any) core.ISRResult {
-	if d.cause.Swap(0) == 0 { // read-to-clear
+	c := d.cause.Swap(0) // read-to-clear, which drops the assertion...
+	d.src.Deassert()
+	if d.cause.Load() != 0 {
+		d.src.Assert() // ...unless the device raised again since: level-triggered
+	}
+	if c == 0 {
 		return core.ISRResult{} // not mine
 	}
-	d.src.Deassert()
 	d.claimed.Add(1)
 	return core.ISRResult{Recognized: true, QueueDefaultDPC: true}
 }
@@ -253,6 +257,10 @@ func TestR3_MessageISRNotMineIsViolation(t *testing.T) {
 	}
 }
 
+// TestR4_ISRQueuesDefaultAndTargetDPCs: an ISR's target set queues one DPC on each CPU
+// in it, the ISR's own included, each with a nil context (R7); the message ISR is told
+// which message fired. (MINIPORT_MESSAGE_INTERRUPT, TargetProcessors:
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_message_interrupt)
 func TestR4_ISRQueuesDefaultAndTargetDPCs(t *testing.T) {
 	n := vcpus(4)
 	p := newPlatform(t, core.PlatformConfig{VCPUs: n, MSI: core.MSIX, Messages: 1})
@@ -262,8 +270,8 @@ func TestR4_ISRQueuesDefaultAndTargetDPCs(t *testing.T) {
 	ix := mustRegister(t, p, nil, msiChars(
 		func(_ any, msg core.MessageID) core.ISRResult {
 			msgSeen.Store(int32(msg) + 1)
-			// Default DPC on this CPU (0) and one on every other vCPU.
-			return core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUSet(1<<uint(n)-1) &^ 1}
+			// A DPC on every vCPU, this one (0) included.
+			return core.ISRResult{Recognized: true, TargetCPUs: core.CPUSet(1<<uint(n) - 1)}
 		},
 		func(_ any, _ core.MessageID, call *core.DPCCall) {
 			ran[call.CPU].Add(1)
@@ -291,6 +299,117 @@ func TestR4_ISRQueuesDefaultAndTargetDPCs(t *testing.T) {
 	}
 	if nonNil.Load() != 0 {
 		t.Errorf("R7: %d ISR-targeted DPCs got a non-nil context", nonNil.Load())
+	}
+}
+
+// TestR4_DefaultDPCIgnoresTargetCPUs: an ISR that asks for the default DPC gets one on
+// its own CPU and none on the CPUs of its target set. MINIPORT_ISR and
+// MINIPORT_MESSAGE_INTERRUPT: "If this value is set to TRUE, NDIS ignores the value of the
+// TargetProcessors parameter."
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_isr
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_message_interrupt
+func TestR4_DefaultDPCIgnoresTargetCPUs(t *testing.T) {
+	for _, line := range []bool{false, true} {
+		name := "message"
+		if line {
+			name = "line"
+		}
+		t.Run(name, func(t *testing.T) {
+			cfg := core.PlatformConfig{VCPUs: 3, NoPin: true, MSI: core.MSIX, Messages: 1, LineCPU: 1}
+			if line {
+				cfg.MSI = core.NoMSI
+			}
+			p := newPlatform(t, cfg)
+			var ran [3]atomic.Int32
+			res := core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUs(0, 1, 2)}
+			dpc := func(cpu int) { ran[cpu].Add(1) }
+			var raise func()
+			if line {
+				src, err := p.NewLineSource()
+				if err != nil {
+					t.Fatal(err)
+				}
+				mustRegister(t, p, nil, lineChars(
+					func(any) core.ISRResult { src.Deassert(); return res },
+					func(_ any, c *core.DPCCall) { dpc(c.CPU) }), nil)
+				raise = src.Assert
+			} else {
+				ix := mustRegister(t, p, nil, msiChars(
+					func(any, core.MessageID) core.ISRResult { return res },
+					func(_ any, _ core.MessageID, c *core.DPCCall) { dpc(c.CPU) }), nil)
+				raise = func() { p.Raise(ix.MessageTable()[0].Vector) }
+			}
+			isrCPU := 0 // message 0 of MSI-X targets vCPU 0
+			if line {
+				isrCPU = 1 // LineCPU
+			}
+			raise()
+			waitFor(t, "the DPC", func() bool { return ran[isrCPU].Load() == 1 })
+			waitFor(t, "idle", p.Idle)
+			for cpu := range ran {
+				want := int32(0)
+				if cpu == isrCPU {
+					want = 1
+				}
+				if got := ran[cpu].Load(); got != want {
+					t.Errorf("vCPU %d ran %d DPCs, want %d: only the ISR's CPU, the target set ignored", cpu, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestR4_NotMineLineISRStillGetsItsDPCs: a line ISR that says "not mine" and asks for
+// DPCs gets them, on its CPU or its targets: MINIPORT_ISR, "NDIS will schedule a DPC
+// regardless of the return value from MiniportInterrupt", and its return value: "NDIS
+// will queue DPCs based on the values specified in the QueueDefaultInterruptDpc and
+// TargetProcessors parameters, regardless of the value that MiniportInterrupt returns".
+// The line still counts as not claimed.
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_isr
+func TestR4_NotMineLineISRStillGetsItsDPCs(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		res  core.ISRResult
+		want [2]int32 // DPCs per vCPU
+	}{
+		// The default DPC runs on the line's CPU, 0.
+		{"default", core.ISRResult{QueueDefaultDPC: true}, [2]int32{1, 0}},
+		// The target set puts it on vCPU 1.
+		{"targets", core.ISRResult{TargetCPUs: core.CPUs(1)}, [2]int32{0, 1}},
+		// Neither: no DPC, nothing queued.
+		{"none", core.ISRResult{}, [2]int32{0, 0}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPlatform(t, core.PlatformConfig{VCPUs: 2, NoPin: true, MSI: core.NoMSI})
+			src, err := p.NewLineSource()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ran [2]atomic.Int32
+			var isrs atomic.Int32
+			ix := mustRegister(t, p, nil, lineChars(
+				func(any) core.ISRResult { src.Deassert(); isrs.Add(1); return tt.res }, // not mine (Recognized false)
+				func(_ any, c *core.DPCCall) { ran[c.CPU].Add(1) }), nil)
+			src.Assert()
+			waitFor(t, "the ISR", func() bool { return isrs.Load() == 1 })
+			waitFor(t, "idle", func() bool {
+				return p.Idle() && ran[0].Load()+ran[1].Load() == tt.want[0]+tt.want[1]
+			})
+			for cpu := range ran {
+				if got := ran[cpu].Load(); got != tt.want[cpu] {
+					t.Errorf("vCPU %d ran %d DPCs, want %d", cpu, got, tt.want[cpu])
+				}
+			}
+			// The ISR dropped the line it did not claim: counted apart from an assertion
+			// nobody serves (unclaimed), but not claimed either way.
+			if ix.NotMine() != 1 || p.Counter(core.CtrSelfSpurious) != 1 || p.Counter(core.CtrUnclaimed) != 0 {
+				t.Errorf("not mine %d, self-spurious %d, unclaimed %d; want 1, 1, 0: queueing DPCs does not claim the line",
+					ix.NotMine(), p.Counter(core.CtrSelfSpurious), p.Counter(core.CtrUnclaimed))
+			}
+			if v := p.Violations(); len(v) != 0 {
+				t.Errorf("violations: %v", v)
+			}
+		})
 	}
 }
 
@@ -398,7 +517,8 @@ type throttledDevice struct {
 func (d *throttledDevice) chars() core.InterruptCharacteristics {
 	c := msiChars(
 		func(any, core.MessageID) core.ISRResult {
-			d.ix.DisableInterrupt(0)
+			d.masked.Store(true)
+			maskDevice(d.ix, 0)
 			return core.ISRResult{Recognized: true, QueueDefaultDPC: true}
 		},
 		func(_ any, _ core.MessageID, call *core.DPCCall) {
@@ -420,10 +540,10 @@ func (d *throttledDevice) chars() core.InterruptCharacteristics {
 				call.Throttle.MorePending = true // and leave interrupts masked
 				return
 			}
-			call.EnableInterrupt()
+			d.masked.Store(false)
+			d.enables.Add(1)
+			unmaskDevice(call)
 		})
-	c.DisableMessage = func(any, core.MessageID) { d.masked.Store(true) }
-	c.EnableMessage = func(any, core.MessageID) { d.masked.Store(false); d.enables.Add(1) }
 	return c
 }
 
@@ -479,11 +599,11 @@ func TestR8_ThrottleBreachesAreViolations(t *testing.T) {
 		// Indicating past MaxNBLs breaks R8; the NBLs are still delivered.
 		{"over the limit", func(call *core.DPCCall) {
 			call.Indicate(make([]core.NBL, 3))
-			call.EnableInterrupt()
+			unmaskDevice(call)
 		}, "R8: DPC for message 0 on vCPU 0 indicated more than MaxNBLs=2"},
 		// Re-enabling interrupts while setting MorePending breaks R8.
 		{"enable with more pending", func(call *core.DPCCall) {
-			call.EnableInterrupt()
+			unmaskDevice(call)
 			if call.Context == nil {
 				call.Throttle.MorePending = true
 			}
@@ -493,13 +613,15 @@ func TestR8_ThrottleBreachesAreViolations(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newPlatform(t, core.PlatformConfig{VCPUs: 1, MSI: core.MSIX, MaxNBLs: 2})
 			var calls atomic.Int32
-			ix := mustRegister(t, p, nil, msiChars(
+			var ix *core.Interrupt
+			ix = mustRegister(t, p, nil, msiChars(
 				func(any, core.MessageID) core.ISRResult {
+					maskDevice(ix, 0)
 					return core.ISRResult{Recognized: true, QueueDefaultDPC: true}
 				},
 				func(_ any, _ core.MessageID, call *core.DPCCall) {
 					if calls.Add(1) > 1 {
-						call.EnableInterrupt()
+						unmaskDevice(call)
 						return
 					}
 					tt.dpc(call)
@@ -526,7 +648,7 @@ func TestR9_WatchdogCountsOverBudgetDPCAndBatch(t *testing.T) {
 			if n.Add(1) == 1 {
 				clock.Spin(300 * time.Microsecond) // over budget: counted, never hidden
 			}
-			call.EnableInterrupt()
+			unmaskDevice(call)
 		}), nil)
 	vec := ix.MessageTable()[0].Vector
 	p.Raise(vec)
@@ -547,13 +669,58 @@ func TestR9_WatchdogCountsOverBudgetDPCAndBatch(t *testing.T) {
 	}
 }
 
+// TestR9_ISRsOverTwentyFiveMicrosecondsAreCounted: an ISR that runs past 25 µs is
+// counted, on a line and on a message, beside DPCs and batches over their budget. Bug
+// Check 0x133 DPC_WATCHDOG_VIOLATION: "DPCs should not run longer than 100 microseconds
+// and ISRs should not run longer than 25 microseconds".
+// https://learn.microsoft.com/windows-hardware/drivers/debugger/bug-check-0x133-dpc-watchdog-violation
+func TestR9_ISRsOverTwentyFiveMicrosecondsAreCounted(t *testing.T) {
+	if core.ISRBudget != 25*time.Microsecond {
+		t.Fatalf("ISRBudget = %v, want the guidance's 25µs", core.ISRBudget)
+	}
+	p := newPlatform(t, core.PlatformConfig{VCPUs: 1, NoPin: true, MSI: core.MSIX})
+	var n atomic.Int32
+	slowFirst := func() {
+		if n.Add(1) == 1 {
+			clock.Spin(60 * time.Microsecond) // over 25µs: counted, never hidden
+		}
+	}
+	ix := mustRegister(t, p, nil, msiChars(
+		func(any, core.MessageID) core.ISRResult { slowFirst(); return core.ISRResult{Recognized: true} },
+		func(any, core.MessageID, *core.DPCCall) {}), nil)
+	src, err := p.NewLineSource()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRegister(t, p, nil, lineChars( // a line-only driver: granted the line
+		func(any) core.ISRResult { slowFirst(); src.Deassert(); return core.ISRResult{Recognized: true} },
+		func(any, *core.DPCCall) {}), nil)
+	p.Raise(ix.MessageTable()[0].Vector)
+	waitFor(t, "the slow message ISR", func() bool { return p.Counter(core.CtrISRCalls) == 1 && p.Idle() })
+	p.Raise(ix.MessageTable()[0].Vector)
+	waitFor(t, "a quick message ISR", func() bool { return p.Counter(core.CtrISRCalls) == 2 && p.Idle() })
+	if got := p.Counter(core.CtrISRsOverBudget); got < 1 || got > 2 {
+		t.Errorf("isrs_over_budget = %d after one slow and one quick ISR, want 1 (2 at most on a loaded machine)", got)
+	}
+	n.Store(0)
+	before := p.Counter(core.CtrISRsOverBudget)
+	src.Assert()
+	waitFor(t, "the slow line ISR", func() bool { return p.Counter(core.CtrISRCalls) == 3 && p.Idle() })
+	if got := p.Counter(core.CtrISRsOverBudget) - before; got != 1 {
+		t.Errorf("a slow line ISR added %d to isrs_over_budget, want 1", got)
+	}
+	if m := p.Metrics(); m.Counters["isrs_over_budget"] != p.Counter(core.CtrISRsOverBudget) || m.Hist("isr_duration").Max() < int64(60*time.Microsecond) {
+		t.Errorf("metrics: isrs_over_budget %d, isr_duration max %d", m.Counters["isrs_over_budget"], m.Hist("isr_duration").Max())
+	}
+}
+
 func TestR9_BatchLeftMaskedIsViolation(t *testing.T) {
 	p := newPlatform(t, core.PlatformConfig{VCPUs: 2, MSI: core.MSIX, Messages: 1})
 	var ix *core.Interrupt
 	ix = mustRegister(t, p, nil, msiChars(
 		func(any, core.MessageID) core.ISRResult {
-			ix.DisableInterrupt(0)
-			return core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUs(1)}
+			maskDevice(ix, 0)
+			return core.ISRResult{Recognized: true, TargetCPUs: core.CPUs(0, 1)}
 		},
 		func(any, core.MessageID, *core.DPCCall) {}), // forgets to re-enable
 		nil)
@@ -574,9 +741,10 @@ func TestR9_BatchSpansEveryDPCUntilTheLastReEnables(t *testing.T) {
 	var ix *core.Interrupt
 	c := msiChars(
 		func(any, core.MessageID) core.ISRResult {
-			ix.DisableInterrupt(0)
+			masked.Store(true)
+			maskDevice(ix, 0)
 			left.Store(int32(n))
-			return core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUSet(1<<uint(n)-1) &^ 1}
+			return core.ISRResult{Recognized: true, TargetCPUs: core.CPUSet(1<<uint(n) - 1)}
 		},
 		func(_ any, _ core.MessageID, call *core.DPCCall) {
 			clock.Spin(20 * time.Microsecond)
@@ -584,11 +752,10 @@ func TestR9_BatchSpansEveryDPCUntilTheLastReEnables(t *testing.T) {
 				enabledEarly.Add(1)
 			}
 			if left.Add(-1) == 0 { // the last DPC of the batch re-enables
-				call.EnableInterrupt()
+				masked.Store(false)
+				unmaskDevice(call)
 			}
 		})
-	c.DisableMessage = func(any, core.MessageID) { masked.Store(true) }
-	c.EnableMessage = func(any, core.MessageID) { masked.Store(false) }
 	ix = mustRegister(t, p, nil, c, nil)
 	for i := 0; i < 50; i++ {
 		p.Raise(ix.MessageTable()[0].Vector)
@@ -600,6 +767,61 @@ func TestR9_BatchSpansEveryDPCUntilTheLastReEnables(t *testing.T) {
 	m := p.Metrics()
 	if got := m.Counters["dpcs"]; got != uint64(50*n) {
 		t.Errorf("dpcs = %d, want %d", got, 50*n)
+	}
+	if v := p.Violations(); len(v) != 0 {
+		t.Errorf("violations: %v", v)
+	}
+}
+
+// TestR9_BatchEndsWhenTheDeviceIsReEnabled: a batch runs from the ISR until the
+// miniport's DPC re-enables the device, which it does by writing the NIC's registers
+// (MINIPORT_INTERRUPT_DPC: "MiniportInterruptDPC should reenable the interrupts on the NIC
+// before it returns"); the registered disable and enable handlers are NDIS's calls "for
+// diagnostic and troubleshooting purposes" (MINIPORT_DISABLE_INTERRUPT,
+// MINIPORT_ENABLE_INTERRUPT), which the framework never makes. Re-enabling a device that
+// is not masked ends nothing.
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_interrupt_dpc
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_disable_interrupt
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_enable_interrupt
+func TestR9_BatchEndsWhenTheDeviceIsReEnabled(t *testing.T) {
+	const n = 10
+	obs := newRecorder(2)
+	p := newPlatform(t, core.PlatformConfig{VCPUs: 2, NoPin: true, MSI: core.MSIX, Messages: 1, Observer: obs})
+	var handlerCalls atomic.Int32
+	var ix *core.Interrupt
+	c := msiChars(
+		func(any, core.MessageID) core.ISRResult {
+			maskDevice(ix, 0)
+			return core.ISRResult{Recognized: true, TargetCPUs: core.CPUs(1)}
+		},
+		func(_ any, _ core.MessageID, call *core.DPCCall) {
+			clock.Spin(10 * time.Microsecond)
+			unmaskDevice(call) // the batch ends here
+			unmaskDevice(call) // not masked any more: ends nothing
+		})
+	c.Disable = func(any) { handlerCalls.Add(1) }
+	c.Enable = func(any) { handlerCalls.Add(1) }
+	c.DisableMessage = func(any, core.MessageID) { handlerCalls.Add(1) }
+	c.EnableMessage = func(any, core.MessageID) { handlerCalls.Add(1) }
+	ix = mustRegister(t, p, nil, c, nil)
+	for i := 0; i < n; i++ {
+		p.Raise(ix.MessageTable()[0].Vector)
+		waitFor(t, "batch closed", func() bool { return p.Counter(core.CtrBatches) == uint64(i+1) && p.Idle() })
+	}
+	p.Stop()
+	if got := handlerCalls.Load(); got != 0 {
+		t.Errorf("the framework called the disable/enable handlers %d times; only NDIS's diagnostics call them", got)
+	}
+	m := p.Metrics()
+	if got := m.Hist("batch_duration").TotalCount(); got != n {
+		t.Errorf("batch_duration holds %d batches, want %d", got, n)
+	}
+	if min := m.Hist("batch_duration").Min(); min < int64(10*time.Microsecond) {
+		t.Errorf("a batch lasted %dns, less than its DPC's 10µs: it did not end at the DPC's re-enable", min)
+	}
+	// The re-enable is recorded on the vCPU of the DPC that made it, before that DPC ends.
+	if got, want := obs.kinds(1), strings.Repeat(" dpc-start enabled batch-end dpc-end", n)[1:]; got != want {
+		t.Errorf("events on vCPU 1:\n got %s\nwant %s", got, want)
 	}
 	if v := p.Violations(); len(v) != 0 {
 		t.Errorf("violations: %v", v)
@@ -676,7 +898,7 @@ func TestR11_DeregisterUnderInterruptStorm(t *testing.T) {
 					after.Add(1)
 				}
 				isrs.Add(1)
-				return core.ISRResult{Recognized: true, QueueDefaultDPC: true, TargetCPUs: core.CPUSet(1<<uint(n) - 1)}
+				return core.ISRResult{Recognized: true, TargetCPUs: core.CPUSet(1<<uint(n) - 1)}
 			},
 			func(_ any, msg core.MessageID, call *core.DPCCall) {
 				if dead.Load() {

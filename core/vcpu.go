@@ -213,13 +213,21 @@ func (v *vcpu) dispatchMessage(e *vectorEntry, start int64) {
 		ix.lock.unlock()
 	}
 	end := p.clock.Now()
-	v.rec.inc(CtrISRCalls)
-	v.rec.record(HistISRDuration, end-start)
+	v.isrDone(end - start)
 	if !res.Recognized {
 		p.violate(v, ix, "R3", "message ISR returned \"not mine\" for message %d on vCPU %d; message interrupts are never shared", e.msg, v.id)
 	}
 	v.afterISR(ix, e.msg, start, end, res)
 	ix.exit()
+}
+
+// isrDone records one ISR call that took d, counting it when it ran past ISRBudget.
+func (v *vcpu) isrDone(d int64) {
+	v.rec.inc(CtrISRCalls)
+	v.rec.record(HistISRDuration, d)
+	if d > int64(ISRBudget) {
+		v.rec.inc(CtrISRsOverBudget)
+	}
 }
 
 // vectorOf returns the number of vector entry e, one of this vCPU's.
@@ -229,55 +237,63 @@ func (v *vcpu) vectorOf(e *vectorEntry) Vector {
 
 // dispatchLine runs the line's sharers' ISRs in registration order until one claims the
 // interrupt (R3), then delivers the line again if it is still asserted (level-triggered).
+// A sharer's ISR that says "not mine" still gets the DPCs it asked for: NDIS queues them
+// whatever the ISR returned (MINIPORT_ISR). An interrupt nobody claimed is self-inflicted
+// (spurious) when no device asserted the line as the ISRs began, or a device dropped its
+// assertion while they ran without claiming it: it had asserted for work an earlier ISR
+// had already taken (its cause read found nothing). Otherwise a device asserts the line
+// and no ISR recognises it: unclaimed.
 func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
 	p := v.p
 	claimed := false
+	drops := p.line.drops.Load()
+	asserted := p.line.level.Load() != 0
 	for _, ix := range *p.line.sharers.Load() {
 		if !ix.enter() {
 			continue
 		}
-		ms := &ix.msgs[0]
-		ms.outstanding.Add(1)
+		ix.msgs[0].outstanding.Add(1)
 		t0 := p.clock.Now()
 		if p.obs != nil {
 			p.observe(v, Event{Kind: EventISRStart, Time: t0, Interrupt: ix, Vector: p.line.vector})
 		}
 		res := ix.chars.ISR(ix.ctx)
 		end := p.clock.Now()
-		v.rec.inc(CtrISRCalls)
-		v.rec.record(HistISRDuration, end-t0)
+		v.isrDone(end - t0)
+		if !res.Recognized {
+			ix.notMine.Add(1)
+			v.rec.inc(CtrNotMine)
+		}
+		v.afterISR(ix, 0, t0, end, res)
+		ix.exit()
 		if res.Recognized {
 			claimed = true
-			v.afterISR(ix, 0, t0, end, res)
-			ix.exit()
 			break
 		}
-		ix.notMine.Add(1)
-		v.rec.inc(CtrNotMine)
-		if p.obs != nil {
-			p.observe(v, Event{Kind: EventISREnd, Time: end, Interrupt: ix, Result: res})
-		}
-		if ms.outstanding.Add(-1) == 0 {
-			ix.drained(v, 0, end)
-		}
-		ix.exit()
 	}
 	if !claimed {
-		v.rec.inc(CtrUnclaimed)
+		if asserted && p.line.drops.Load() == drops {
+			v.rec.inc(CtrUnclaimed)
+		} else {
+			v.rec.inc(CtrSelfSpurious)
+		}
 	}
-	if v.p.line.level.Load() != 0 {
-		v.p.Raise(v.p.line.vector) // still asserted: deliver again
-	}
+	p.eoiLine()
 }
 
-// afterISR opens the batch, queues the DPCs the ISR asked for (R4, R6, R7: nil context),
-// and drops the ISR's hold on the batch.
+// afterISR queues the DPCs the ISR asked for (R4, R6, R7: nil context): the default DPC
+// on this CPU alone when it asked for one, as NDIS then ignores the target set
+// (MINIPORT_ISR, MINIPORT_MESSAGE_INTERRUPT), else one on each target CPU. It opens the
+// batch when the ISR claimed the interrupt or queued a DPC, and drops the ISR's hold on
+// the batch.
 func (v *vcpu) afterISR(ix *Interrupt, msg MessageID, start, end int64, res ISRResult) {
 	ms := &ix.msgs[msg]
-	ms.batchStart.CompareAndSwap(0, start)
 	targets := res.TargetCPUs
 	if res.QueueDefaultDPC {
-		targets |= 1 << uint(v.id)
+		targets = 1 << uint(v.id)
+	}
+	if res.Recognized || targets != 0 {
+		ms.batchStart.CompareAndSwap(0, start)
 	}
 	if targets != 0 {
 		ix.queue(v, msg, targets, nil, end)
@@ -285,6 +301,7 @@ func (v *vcpu) afterISR(ix *Interrupt, msg MessageID, start, end int64, res ISRR
 	if v.p.obs != nil {
 		v.p.observe(v, Event{Kind: EventISREnd, Time: end, Interrupt: ix, Message: msg, Result: res})
 	}
+	ix.takeClose(v, msg)
 	if ms.outstanding.Add(-1) == 0 {
 		ix.drained(v, msg, end)
 	}
@@ -323,13 +340,14 @@ func (v *vcpu) runDPC(o *dpcObject) {
 		ix:       ix,
 	}
 	ms := &ix.msgs[o.msg]
-	wasMasked := ms.masked.Load()
+	enables := ms.enables.Load()
 	if ix.typ == MessageBased {
 		ix.chars.MessageDPC(ix.ctx, o.msg, call)
 	} else {
 		ix.chars.DPC(ix.ctx, call)
 	}
 	end := p.clock.Now()
+	ix.takeClose(v, o.msg) // the device re-enabled in this call (most likely): its batch ends
 	d := end - start
 	rec.inc(CtrDPCs)
 	rec.record(HistDPCDuration, d)
@@ -344,9 +362,9 @@ func (v *vcpu) runDPC(o *dpcObject) {
 	}
 	if more {
 		rec.inc(CtrRequeues)
-		// Re-enabled in this call, through the DPCCall or the Interrupt: while this DPC
-		// has more pending its batch is not over, so no DPC of it may unmask.
-		if call.enabled || (wasMasked && !ms.masked.Load()) {
+		// The device was re-enabled during this call: while this DPC has more pending its
+		// batch is not over, so no DPC of it may unmask.
+		if ms.enables.Load() != enables {
 			p.violate(v, ix, "R8", "DPC for message %d on vCPU %d re-enabled interrupts and set MorePending", o.msg, v.id)
 		}
 		if o.queued.CompareAndSwap(false, true) {

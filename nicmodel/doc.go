@@ -22,17 +22,23 @@
 //     through one message; a line asserts one level-triggered line, possibly shared
 //     with other devices, and sets bits in a read-to-clear cause register (ICR) that
 //     the line ISR must read (ReadCause, with an optional MMIO read cost) to learn
-//     whether its device raised the line and which queues have work.
-//   - Masks: per vector (IMC/IMS, or the MSI-X vector control mask bit). Raising a
-//     masked vector does nothing; a masked device does not assert its line;
-//     unmasking with descriptors pending raises at once (no lost interrupts).
+//     whether its device raised the line and which queues have work. A read that
+//     reports causes also masks the NIC's interrupt, like the interrupt auto-mask (IAM)
+//     of Intel's ICR, so the line ISR's read and mask are one step.
+//   - Masks: per vector (IMC/IMS, or the MSI-X vector control mask bit), written by the
+//     miniport (Mask in a message ISR, Unmask in the batch's last DPC) and reported to
+//     the platform. Raising a masked vector does nothing; a masked device does not
+//     assert its line; unmasking with descriptors pending raises at once (no lost
+//     interrupts).
 //   - Moderation: a minimum interval between interrupts per vector (ITR, rx-usecs)
 //     and/or a packet-count threshold (rx-frames); deferred interrupts fire from Poll.
 //   - RSS: the Toeplitz hash over the flow's addresses and ports with a configurable
 //     key (default: the 40-byte key of the RSS specification, checked against its
 //     verification vectors), and an indirection table (128 entries by default) from
-//     the hash's low bits to a queue. With RSSDriver the NIC has one queue and the
-//     miniport's DPC does the same lookup in software (R10).
+//     the hash's low bits to a queue; the NIC hands its hash up with the packet
+//     (core.NBL.Hash, Hashed: NET_BUFFER_LIST hash information). With RSSDriver the NIC
+//     has one queue and computes no hash: the miniport's DPC hashes each packet's
+//     4-tuple (core.NBL.Tuple, what its headers hold) and looks it up in software (R10).
 //
 // The package does not model transmit, link state, DMA or PCIe timing: only what the
 // receive interrupt path needs.

@@ -26,6 +26,25 @@ import (
 //     the two sees the other's write, so new work behind a mask is always raised. Both may
 //     raise; a duplicate interrupt is harmless (the ISR finds nothing to do).
 //   - cause: Receive sets queue bits (any time); ReadCause swaps it to 0 (the line ISR).
+//   - Line mode, the NIC's assertion, which real hardware computes in one step (the line
+//     is asserted while an unmasked cause is pending) and the model in several: a write
+//     publishes the descriptor, then (signal) sets its cause bit, loads the mask and
+//     asserts only when unmasked; Unmask stores the mask, then asserts for rings that
+//     hold descriptors unless a cause read has masked again; Poll looks at the causes
+//     and the mask, then asserts. Each such raise counts itself in raising from before
+//     its first step to after its assertion. A cause read that reports causes
+//     (ReadCause) masks before it swaps the register (the auto-mask), so a raise that
+//     looks at the mask after that asserts nothing: its packets belong to the batch the
+//     read opens. The read then waits for raising to be 0 before it lowers the line:
+//     a raise that began before the mask (its cause bit perhaps taken by this read, its
+//     look at the mask perhaps made before it) has asserted by then, and the lowering
+//     takes that back; as the read runs inside the line's delivery, the assertion
+//     delivered nothing (core's line is level-triggered). The read then looks again
+//     (settleLine): cause bits on an unmasked device assert the line anew, so a lowering
+//     never loses an interrupt. An unshared line thus never hears "not mine" for work
+//     its own batch had already taken, unless a raise's thread is preempted mid-way for
+//     longer than the read waits (awaitRaises): then its interrupt finds the device
+//     masked, a self-inflicted one the platform counts as such (self_spurious).
 
 // Mode is how the NIC signals interrupts.
 type Mode int
@@ -36,7 +55,8 @@ const (
 	// ModeMSI signals every queue through one message.
 	ModeMSI
 	// ModeLine asserts one level-triggered line for every queue, with a cause register
-	// the ISR must read (and so clear) to learn which queues have work.
+	// the ISR must read (and so clear) to learn which queues have work; the read masks
+	// the NIC's interrupt when it reports any (ReadCause).
 	ModeLine
 )
 
@@ -98,10 +118,14 @@ func configErr(field, format string, args ...any) error {
 }
 
 // IRQ is where a vector's interrupts go: Raise signals it (an MSI write, or asserting the
-// line), Lower withdraws a line assertion (a no-op for messages).
+// line), Lower withdraws a line assertion (a no-op for messages), and SetMasked reports a
+// write of the vector's mask (Mask, Unmask): the platform watches the device's mask to
+// tell when an interrupt DPC batch ends (R9), since the miniport masks and re-enables
+// by writing these registers, not by calling NDIS.
 type IRQ interface {
 	Raise()
 	Lower()
+	SetMasked(masked bool)
 }
 
 // queue is one RX queue. Read-only after New.
@@ -122,9 +146,10 @@ type vector struct {
 }
 
 type vectorShared struct {
-	masked atomic.Bool   // the driver: Mask / Unmask
-	raised atomic.Uint64 // interrupts raised
-	rearms atomic.Uint64 // raised by Unmask because work was pending behind the mask
+	masked  atomic.Bool   // the driver: Mask / Unmask
+	raised  atomic.Uint64 // interrupts raised
+	rearms  atomic.Uint64 // raised by Unmask because work was pending behind the mask
+	raising atomic.Int32  // line mode: raises in progress, from their first step to their assertion (Invariants)
 }
 
 // producerState is what only the producer (the wire) writes: its own allocation, so the
@@ -321,14 +346,7 @@ func (n *NIC) flushQueue(q int, now int64) int {
 	}
 	pr.seq[q] += uint64(pushed)
 	pr.written.Store(pr.written.Load() + uint64(pushed))
-	if n.cfg.Mode == ModeLine {
-		// Load first: while the ISR has not read the register, the bit is usually set
-		// already, and a read keeps the line shared instead of taking it exclusive.
-		if bit := uint64(1) << uint(q); n.cause.Load()&bit == 0 {
-			n.cause.Or(bit)
-		}
-	}
-	n.signal(qu.vec, now, pushed)
+	n.signal(qu.vec, q, now, pushed)
 	return len(st) - pushed
 }
 
@@ -339,9 +357,24 @@ func (n *NIC) MeasureFrom(t int64) { n.prod.measureFrom = t }
 // DroppedFrom returns the drops of packets intended at or after the MeasureFrom time.
 func (n *NIC) DroppedFrom() uint64 { return n.prod.droppedFrom.Load() }
 
-// signal raises vector v for new work, subject to its mask and moderation. Producer only.
-func (n *NIC) signal(v int, now int64, packets int) {
-	vec, t := &n.vectors[v], &n.prod.vec[v]
+// signal raises vector v for new work on queue q, subject to its mask and moderation;
+// with a line it sets q's cause bit first. Producer only.
+func (n *NIC) signal(v, q int, now int64, packets int) {
+	vec := &n.vectors[v]
+	if n.cfg.Mode != ModeLine {
+		n.trySignal(vec, &n.prod.vec[v], now, packets)
+		return
+	}
+	// From the cause bit to the assertion, one step for a real NIC: a cause read waits
+	// for it to end (see Invariants). The bit is always written, never skipped when it
+	// looks set already: a read may take it between that look and the raise.
+	vec.raising.Add(1)
+	n.cause.Or(uint64(1) << uint(q))
+	n.trySignal(vec, &n.prod.vec[v], now, packets)
+	vec.raising.Add(-1)
+}
+
+func (n *NIC) trySignal(vec *vector, t *vectorTiming, now int64, packets int) {
 	t.since += packets
 	if vec.masked.Load() {
 		return // Unmask will see the work (see Invariants)
@@ -364,9 +397,44 @@ func (n *NIC) fire(vec *vector, t *vectorTiming, now int64) {
 	vec.irq.Raise()
 }
 
+// raiseWait bounds how long a cause read waits for a raise in progress (awaitRaises).
+const raiseWait = 2 * time.Microsecond
+
+// awaitRaises waits until no raise of vec is in progress (see Invariants), so that a
+// raise that began before the auto-mask has asserted before the read lowers the line.
+// A raise takes nanoseconds; one whose thread was preempted mid-way could take
+// milliseconds, and the ISR does not wait that long: after raiseWait it goes on, and
+// that raise's interrupt, if it delivers one, finds the device masked (one
+// self_spurious, the machine's doing, counted as such) rather than the ISR's duration
+// holding the preemption. Real hardware has no such race: it asserts in one step.
+func (n *NIC) awaitRaises(vec *vector) {
+	if vec.raising.Load() == 0 {
+		return
+	}
+	deadline := n.cfg.Clock.Now() + int64(raiseWait)
+	for i := 1; vec.raising.Load() != 0; i++ {
+		if i&15 == 0 && (n.cfg.Clock.Now() > deadline || i > 1<<16) {
+			return
+		}
+	}
+}
+
+// settleLine drops the NIC's line assertion, then looks again: cause bits on an unmasked
+// device (a write, or an Unmask, that raced the lowering) assert it again, so lowering
+// never loses an interrupt.
+func (n *NIC) settleLine(vec *vector) {
+	vec.irq.Lower()
+	if !vec.masked.Load() && n.cause.Load() != 0 {
+		vec.irq.Raise()
+	}
+}
+
 // Poll raises the interrupts that moderation deferred and whose interval has ended (with
-// a count-only threshold, any deferred one). The load generator calls it as time passes.
-// Producer only.
+// a count-only threshold, any deferred one). A deferred interrupt whose work is gone
+// (a batch opened since took it: the cause register is empty, or the vector's rings are)
+// is dropped, as a NIC's moderation timer asserts only for causes still pending: raised,
+// it would find nothing, and on a line its ISR would say "not mine". The load generator
+// calls it as time passes. Producer only.
 func (n *NIC) Poll(now int64) {
 	for i := range n.vectors {
 		vec, t := &n.vectors[i], &n.prod.vec[i]
@@ -374,42 +442,98 @@ func (n *NIC) Poll(now int64) {
 			continue
 		}
 		if n.cfg.ModerationInterval == 0 || now-t.last >= int64(n.cfg.ModerationInterval) {
-			n.fire(vec, t, now)
+			line := n.cfg.Mode == ModeLine
+			if line {
+				vec.raising.Add(1) // from the look at the causes to the assertion, as in signal
+			}
+			switch {
+			case !n.pending(i):
+				t.deferred = false
+			case !vec.masked.Load():
+				n.fire(vec, t, now)
+			}
+			if line {
+				vec.raising.Add(-1)
+			}
 		}
 	}
 }
 
-// ReadCause reads the cause register, which clears it (read-to-clear), and lowers the
-// line: the line ISR's first act. It costs Config.MMIORead. A masked device does not
-// assert its interrupt: while vector 0 is masked ReadCause returns 0, leaves the register
-// as it is (unmasking raises for what is pending) and drops any assertion, like the
-// INT_ASSERTED bit of a real cause register. Any goroutine.
+// pending reports whether vector v has work to interrupt for: a cause bit (line), or
+// descriptors in one of its rings. The producer's view: nothing is published meanwhile.
+func (n *NIC) pending(v int) bool {
+	if n.cfg.Mode == ModeLine {
+		return n.cause.Load() != 0
+	}
+	for _, q := range n.vectors[v].queues {
+		if n.queues[q].ring.Len() > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadCause reads the cause register, the line ISR's first act (it costs Config.MMIORead):
+// the queues with news since the last read. The register is read-to-clear, and the NIC
+// masks its interrupt itself on a read that reports causes, as the interrupt auto-mask of
+// Intel's ICR (IAM) does: the read and the mask are one step, so no packet can re-assert
+// the line between an ISR's read and a mask it would write afterwards — such a packet
+// would find the line's ISR done and raise an interrupt that finds nothing, a "not mine"
+// the NIC inflicted on itself. The line ISR therefore does not mask; it claims what the
+// read reports, and the batch's last DPC unmasks as usual. A masked device does not
+// assert its interrupt (like the INT_ASSERTED bit of a real cause register): while vector
+// 0 is masked ReadCause returns 0 and leaves the register as it is (Unmask raises for
+// what is pending). Either way the read drops the device's line assertion, unless a
+// packet written since keeps it up. Line mode only (other modes have no cause register:
+// 0); the line's ISR, on its one vCPU.
 func (n *NIC) ReadCause() uint64 {
 	n.cfg.Clock.Spin(n.cfg.MMIORead)
-	line := n.cfg.Mode == ModeLine
-	if n.vectors[0].masked.Load() {
-		if line {
-			n.vectors[0].irq.Lower()
-		}
+	if n.cfg.Mode != ModeLine {
 		return 0
 	}
-	c := n.cause.Swap(0)
-	if line {
-		n.vectors[0].irq.Lower()
+	vec := &n.vectors[0]
+	var c uint64
+	if !vec.masked.Load() && n.cause.Load() != 0 {
+		n.Mask(0) // auto-mask: from here on a packet raises nothing (see Invariants)
+		c = n.cause.Swap(0)
+		n.awaitRaises(vec)
 	}
+	n.settleLine(vec) // a packet written since the look at the register keeps the line up
 	return c
 }
 
-// Mask masks vector v: it raises nothing until Unmask. The ISR calls it.
-func (n *NIC) Mask(v int) { n.vectors[v].masked.Store(true) }
+// Mask masks vector v, a write of its interrupt mask register: it raises nothing until
+// Unmask. A miniport's message ISR calls it (the ISR disables the NIC's interrupt and
+// leaves the rest to its DPC); a line ISR need not, as the cause read masks (ReadCause).
+// The write is reported to the vector's IRQ.
+func (n *NIC) Mask(v int) {
+	vec := &n.vectors[v]
+	vec.masked.Store(true)
+	if vec.irq != nil {
+		vec.irq.SetMasked(true)
+		if n.cfg.Mode == ModeLine {
+			vec.irq.Lower() // a masked device does not assert its line
+		}
+	}
+}
 
-// Unmask unmasks vector v and, if any of its queues holds descriptors, raises it at once:
-// unmasking with work pending re-raises, so no interrupt is lost. With a line, the cause
-// bit of every queue holding descriptors is set first, so that the ISR sees all of them.
-// The last DPC of a batch calls it.
+// Unmask unmasks vector v, a write of its interrupt mask register, and, if any of its
+// queues holds descriptors, raises it at once: unmasking with work pending re-raises, so
+// no interrupt is lost. With a line, the cause bit of every queue holding descriptors is
+// set first, so that the ISR sees all of them. The last DPC of a batch calls it
+// (MINIPORT_INTERRUPT_DPC: it "should reenable the interrupts on the NIC before it
+// returns"). The write is reported to the vector's IRQ before any raise, so that the
+// batch it ends is over before the next one's ISR runs.
 func (n *NIC) Unmask(v int) {
 	vec := &n.vectors[v]
+	if n.cfg.Mode == ModeLine {
+		vec.raising.Add(1) // as in signal
+		defer vec.raising.Add(-1)
+	}
 	vec.masked.Store(false)
+	if vec.irq != nil {
+		vec.irq.SetMasked(false)
+	}
 	var pending uint64
 	for _, q := range vec.queues {
 		if n.queues[q].ring.Len() > 0 {
@@ -421,6 +545,9 @@ func (n *NIC) Unmask(v int) {
 	}
 	if n.cfg.Mode == ModeLine {
 		n.cause.Or(pending)
+	}
+	if vec.masked.Load() {
+		return // masked again since (the line's cause read): that batch has the work
 	}
 	vec.rearms.Add(1)
 	vec.raised.Add(1)

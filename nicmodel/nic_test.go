@@ -10,11 +10,18 @@ import (
 	"github.com/ndisbench/ndisbench/core"
 )
 
-// countIRQ counts raises and lowers.
-type countIRQ struct{ raised, lowered atomic.Int64 }
+// countIRQ counts raises, lowers and mask writes.
+type countIRQ struct{ raised, lowered, masks, unmasks atomic.Int64 }
 
 func (c *countIRQ) Raise() { c.raised.Add(1) }
 func (c *countIRQ) Lower() { c.lowered.Add(1) }
+func (c *countIRQ) SetMasked(m bool) {
+	if m {
+		c.masks.Add(1)
+	} else {
+		c.unmasks.Add(1)
+	}
+}
 
 func newNIC(t *testing.T, cfg Config) (*NIC, []*countIRQ) {
 	t.Helper()
@@ -153,7 +160,8 @@ func (c *chanIRQ) Raise() {
 	default: // already pending: interrupts coalesce
 	}
 }
-func (c *chanIRQ) Lower() {}
+func (c *chanIRQ) Lower()         {}
+func (c *chanIRQ) SetMasked(bool) {}
 
 func TestExhaustionDropsAndRecycles(t *testing.T) {
 	n, _ := newNIC(t, Config{Queues: 1, Mode: ModeMSI, RingSize: 8, Buffers: 4})
@@ -190,8 +198,51 @@ func TestLineCauseRegisterIsReadToClear(t *testing.T) {
 	if got := n.ReadCause(); got != 0 {
 		t.Errorf("second read = %b, want 0 (read-to-clear)", got)
 	}
-	if irqs[0].lowered.Load() != 2 || irqs[0].raised.Load() != 2 {
-		t.Errorf("line raised %d lowered %d", irqs[0].raised.Load(), irqs[0].lowered.Load())
+	if irqs[0].raised.Load() != 2 || irqs[0].lowered.Load() == 0 {
+		t.Errorf("line raised %d lowered %d, want raised 2 and lowered", irqs[0].raised.Load(), irqs[0].lowered.Load())
+	}
+}
+
+// TestLineCauseReadAutoMasks: a cause read that reports causes masks the NIC in the same
+// step, so a packet that arrives after the line ISR's read raises nothing and waits for
+// the batch (or Unmask's re-raise), and no interrupt is left to find the register empty.
+// The line ISR thus does what MINIPORT_ISR asks ("the miniport driver should disable
+// interrupts ... defer I/O processing to MiniportInterruptDPC") without a window between
+// its read and its mask. A read that reports nothing masks nothing: a shared line's
+// other device raised it.
+// https://learn.microsoft.com/windows-hardware/drivers/ddi/ndis/nc-ndis-miniport_isr
+func TestLineCauseReadAutoMasks(t *testing.T) {
+	n, irqs := newNIC(t, Config{Queues: 2, Mode: ModeLine})
+	irq := irqs[0]
+	n.Receive(0, core.NBL{}, 1)
+	if got := n.ReadCause(); got != 0b01 || !n.Masked(0) || irq.masks.Load() != 1 {
+		t.Fatalf("read = %b, masked %v, mask writes %d: want 01, masked by the read, one write", got, n.Masked(0), irq.masks.Load())
+	}
+	n.Receive(1, core.NBL{}, 2) // after the read: the NIC is masked
+	if irq.raised.Load() != 1 {
+		t.Errorf("a packet after the cause read raised the line (%d raises): it would find the register read", irq.raised.Load())
+	}
+	if got := n.ReadCause(); got != 0 {
+		t.Errorf("a read while masked = %b, want 0 (a masked device does not assert)", got)
+	}
+	n.Unmask(0) // the batch's last DPC, with both packets still in the rings
+	if irq.raised.Load() != 2 || irq.unmasks.Load() != 1 {
+		t.Fatalf("Unmask with work pending: raised %d, unmask writes %d; want 2 and 1", irq.raised.Load(), irq.unmasks.Load())
+	}
+	if got := n.ReadCause(); got != 0b11 {
+		t.Errorf("read after the re-raise = %b, want 11: both queues' work", got)
+	}
+	var dst [4]core.NBL
+	for q := 0; q < 2; q++ {
+		for k := n.Take(q, dst[:]); k > 0; k = n.Take(q, dst[:]) {
+		}
+	}
+	n.Unmask(0)
+	if irq.raised.Load() != 2 {
+		t.Errorf("Unmask with nothing pending raised (%d raises)", irq.raised.Load())
+	}
+	if got := n.ReadCause(); got != 0 || n.Masked(0) {
+		t.Errorf("a read of an empty register = %b, masked %v: want 0 and not masked (another device's interrupt)", got, n.Masked(0))
 	}
 }
 

@@ -119,13 +119,31 @@ func (f FlowTuple) HashInput(buf []byte) []byte {
 // HashFlow returns the 4-tuple hash of f (NDIS_HASH_TCP_IPV4). The key must be at least
 // 16 bytes long. It does not allocate.
 func (t *Toeplitz) HashFlow(f FlowTuple) uint32 {
+	in := f.Bytes()
+	return t.HashTuple(&in)
+}
+
+// HashTuple returns the 4-tuple hash (NDIS_HASH_TCP_IPV4) of a tuple already in its hash
+// input form (FlowTuple.Bytes; core.NBL.Tuple): what a driver that does RSS itself
+// computes for each packet. The key must be at least 16 bytes long. It does not
+// allocate.
+func (t *Toeplitz) HashTuple(in *[FlowTupleLen]byte) uint32 {
 	if len(t.rows) < FlowTupleLen {
 		panicInput(FlowTupleLen, len(t.rows))
 	}
 	r := (*[FlowTupleLen][256]uint32)(t.rows) // unrolled: one table load per byte, no bounds checks
-	return r[0][f.SrcIP[0]] ^ r[1][f.SrcIP[1]] ^ r[2][f.SrcIP[2]] ^ r[3][f.SrcIP[3]] ^
-		r[4][f.DstIP[0]] ^ r[5][f.DstIP[1]] ^ r[6][f.DstIP[2]] ^ r[7][f.DstIP[3]] ^
-		r[8][f.SrcPort>>8] ^ r[9][f.SrcPort&0xff] ^ r[10][f.DstPort>>8] ^ r[11][f.DstPort&0xff]
+	return r[0][in[0]] ^ r[1][in[1]] ^ r[2][in[2]] ^ r[3][in[3]] ^
+		r[4][in[4]] ^ r[5][in[5]] ^ r[6][in[6]] ^ r[7][in[7]] ^
+		r[8][in[8]] ^ r[9][in[9]] ^ r[10][in[10]] ^ r[11][in[11]]
+}
+
+// Bytes returns f's hash input (HashInput) as an array: what a packet of the flow carries
+// in core.NBL.Tuple.
+func (f FlowTuple) Bytes() (b [FlowTupleLen]byte) {
+	copy(b[0:4], f.SrcIP[:])
+	copy(b[4:8], f.DstIP[:])
+	b[8], b[9], b[10], b[11] = byte(f.SrcPort>>8), byte(f.SrcPort), byte(f.DstPort>>8), byte(f.DstPort)
+	return b
 }
 
 // FlowTuple6 is an IPv6 TCP or UDP flow's 4-tuple, as RSS hashes it (without extension

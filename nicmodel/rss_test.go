@@ -110,6 +110,15 @@ func TestFlowTupleHashInputLayout(t *testing.T) {
 	if string(got) != string(want) {
 		t.Errorf("HashInput = %v, want %v (appended, network order)", got, want)
 	}
+	// Bytes is the same input as an array, what a packet carries (core.NBL.Tuple), and
+	// HashTuple hashes it as Hash does.
+	if b := f.Bytes(); string(b[:]) != string(want[1:]) {
+		t.Errorf("Bytes = %v, want %v", b, want[1:])
+	}
+	tz := mustToeplitz(t, DefaultRSSKey())
+	if b := f.Bytes(); tz.HashTuple(&b) != tz.Hash(want[1:]) || tz.HashFlow(f) != tz.Hash(want[1:]) {
+		t.Errorf("HashTuple %#08x, HashFlow %#08x, Hash %#08x: want one hash", tz.HashTuple(&b), tz.HashFlow(f), tz.Hash(want[1:]))
+	}
 	f6 := FlowTuple6{SrcPort: 0x0102, DstPort: 0x0304}
 	f6.SrcIP[0], f6.DstIP[15] = 0xaa, 0xbb
 	in6 := f6.HashInput(nil)
@@ -291,6 +300,7 @@ func TestRSSDoesNotAllocate(t *testing.T) {
 	for name, fn := range map[string]func(){
 		"Hash":      func() { sink ^= tz.Hash(in) },
 		"HashFlow":  func() { sink ^= tz.HashFlow(f) },
+		"HashTuple": func() { b := f.Bytes(); sink ^= tz.HashTuple(&b) },
 		"HashFlow6": func() { sink ^= tz.HashFlow6(f6) },
 		"Lookup":    func() { sink ^= uint32(x.Lookup(sink)) },
 	} {

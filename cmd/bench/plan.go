@@ -73,7 +73,8 @@ type plannedRun struct {
 
 // planRuns builds every run's scenario: Default, the scenario's base, the flags, then
 // the run's own settings; the repetitions interleaved (A B A B ...). Every scenario is
-// resolved and validated here, so that a bad one exits 2 before anything runs.
+// resolved (held to the file's min_vcpus) and validated here, so that a bad one exits 2
+// before anything runs.
 func planRuns(def *scenarioDef, f runFlags) ([]plannedRun, error) {
 	varies := def.Varies()
 	for _, st := range f.settings {
@@ -106,14 +107,49 @@ func planRuns(def *scenarioDef, f runFlags) ([]plannedRun, error) {
 		for _, r := range def.Runs {
 			sc := base
 			r.Set.Apply(&sc)
-			sc = sc.Resolved()
-			if err := checkScenario(sc, allowed); err != nil {
+			sc, err := def.Resolve(sc)
+			if err == nil {
+				err = checkScenario(sc, allowed)
+			}
+			if err != nil {
 				return nil, usagef("run: %s", blame(def, r.Name, err, byFlag))
 			}
 			plan = append(plan, plannedRun{name: r.Name, rep: rep, sc: sc})
 		}
 	}
 	return plan, nil
+}
+
+// planNotes says, once per vCPU count, which planned runs oversubscribe the machine:
+// their vCPUs and the load generator need more CPUs than the runs have (key cpus, else
+// the CPUs this process may use), so they share CPUs. A file's min_vcpus may ask for
+// that (a comparison about several CPUs on a small machine); the figures are then
+// correct, but not those of dedicated CPUs.
+func planNotes(def *scenarioDef, plan []plannedRun) []string {
+	allowed, _ := affinity.Allowed()
+	var notes []string
+	seen := map[int]bool{}
+	for _, p := range plan {
+		cpus := len(p.sc.CPUs)
+		if cpus == 0 {
+			cpus = len(allowed)
+		}
+		if cpus == 0 || p.sc.VCPUs+1 <= cpus || seen[p.sc.VCPUs] {
+			continue
+		}
+		seen[p.sc.VCPUs] = true
+		why := ""
+		if def.MinVCPUs > 0 && p.sc.VCPUs == def.MinVCPUs {
+			why = fmt.Sprintf(" (%s needs at least %d: min_vcpus)", def.source, def.MinVCPUs)
+		}
+		plural := "s"
+		if cpus == 1 {
+			plural = ""
+		}
+		notes = append(notes, fmt.Sprintf("run %s: %d vCPUs%s and the load generator share %d CPU%s: oversubscribed, the figures are not those of dedicated CPUs",
+			p.name, p.sc.VCPUs, why, cpus, plural))
+	}
+	return notes
 }
 
 // checkScenario validates sc, and what only this machine can tell: the CPUs it names

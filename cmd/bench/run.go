@@ -256,6 +256,9 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err != nil {
 		return err
 	}
+	for _, note := range planNotes(def, plan) {
+		fmt.Fprintln(stderr, "bench: "+note)
+	}
 	dir := f.out
 	if dir == "" {
 		dir = filepath.Join("bench-results", def.Name+"-"+time.Now().Format("20060102-150405"))

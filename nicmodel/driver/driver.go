@@ -1,10 +1,36 @@
 // Package driver is where a miniport author starts. It holds the two interfaces of the
 // driver seam: Miniport, what a run needs from a driver (MiniportInitializeEx and
 // MiniportHaltEx, as far as interrupts go), and Framework, the NDIS calls a driver makes
-// (register an interrupt, queue DPCs, mask and unmask, and, through the DPCCall its DPC
-// gets, indicate, read the throttle, the current CPU and the message id). The contract's
-// types are here under their NDIS-shaped names (aliases of package core's), with the
-// adapters that connect the simulated NIC's interrupt vectors to what was granted.
+// (register an interrupt, queue DPCs, and, through the DPCCall its DPC gets, indicate,
+// read the throttle, the current CPU and the message id). The contract's types are here
+// under their NDIS-shaped names (aliases of package core's), with the adapters that
+// connect the simulated NIC's interrupt vectors to what was granted.
+//
+// # Who calls what
+//
+// A real miniport talks to two things: NDIS, through NdisMXxx calls, and its NIC, through
+// register reads and writes. Masking the NIC's interrupt in the ISR and re-enabling it in
+// the last DPC of a batch are register writes the miniport makes itself
+// (MINIPORT_INTERRUPT_DPC: "Interrupts are typically disabled already on the NIC in the
+// MiniportInterrupt function", and the DPC "should reenable the interrupts on the NIC
+// before it returns"); here they are nicmodel.NIC.Mask and Unmask, and the line ISR's
+// cause read, nicmodel.NIC.ReadCause. The disable and enable handlers a miniport
+// registers (InterruptCharacteristics.Disable, Enable, DisableMessage, EnableMessage:
+// MiniportDisableInterruptEx, MiniportEnableInterruptEx and their message forms) are the
+// other way round: NDIS calls them, "for diagnostic and troubleshooting purposes"
+// (MINIPORT_DISABLE_INTERRUPT, MINIPORT_ENABLE_INTERRUPT); a miniport implements them
+// with the same register writes and never calls them itself, and a run never calls them
+// either. NDIS never sees the register writes, but the model's framework must, to time
+// and check each interrupt DPC batch (R9: from the ISR until the device is re-enabled):
+// Connect wires each NIC vector's mask register to the granted interrupt
+// (Interrupt.DeviceMasked), the device's side of the seam, as Raise is.
+//
+//	miniport → NIC:   Mask, Unmask, ReadCause, Take, Return, Pending, Masked
+//	miniport → NDIS:  Framework.RegisterInterrupt, Interrupt.QueueDPC, Interrupt.Deregister,
+//	                  DPCCall.Indicate, DPCCall.QueueDPC
+//	NDIS → miniport:  the ISR, the DPC, and (diagnostics only, never in a run) the
+//	                  disable and enable handlers
+//	NIC → platform:   Raise / a LineSource (interrupts), Interrupt.DeviceMasked (masks)
 //
 // A driver author needs this package, package nicmodel (the NIC: its cause register,
 // masks, RX rings and buffers) and, for the knobs a run passes in, nicmodel/scenario.
@@ -55,7 +81,8 @@ type Info struct {
 
 // Framework is NDIS as a miniport calls it. Its methods may be called from any
 // goroutine; Raise and the LineSource methods stand for the device's side (an MSI-X
-// message write, asserting a line), which Connect wires up.
+// message write, asserting a line), which Connect wires up, as does
+// Interrupt.DeviceMasked.
 type Framework interface {
 	// RegisterInterrupt stands for NdisMRegisterInterruptEx: it validates chars (R1) and
 	// grants a line-based or message-based interrupt (R2), which the driver must look
@@ -84,20 +111,18 @@ type Interrupt interface {
 	// MessageTable is a copy of a message grant's table (R2); nil for a line.
 	MessageTable() []MessageInfo
 	// QueueDPC stands for NdisMQueueDpcEx (R6, R7): it returns where the DPC was newly
-	// queued. From inside a DPC use DPCCall.QueueDPC, which says which CPU queued; from an
-	// ISR return ISRResult.TargetCPUs: a call through the Interrupt counts as made from
-	// outside any CPU.
+	// queued. From inside a DPC use DPCCall.QueueDPC, which says which CPU queued; an ISR
+	// that wants DPCs beyond its own CPU's asks for the default DPC and queues the others
+	// from it (MINIPORT_ISR tells NDIS 6.20 and later drivers to, rather than return
+	// TargetProcessors); a call through the Interrupt counts as made from outside any CPU.
 	QueueDPC(msg MessageID, targets CPUSet, ctx any) CPUSet
-	// DisableInterrupt masks the device's interrupt for msg (the registered Disable
-	// handler) and tells the framework it stays masked until EnableInterrupt: the batch
-	// (which opened at the claiming ISR's start) must end with a re-enable (R9). An ISR
-	// calls it.
-	DisableInterrupt(msg MessageID)
-	// EnableInterrupt unmasks it and closes the batch (R9); from a DPC use
-	// DPCCall.EnableInterrupt.
-	EnableInterrupt(msg MessageID)
 	// Deregister stands for NdisMDeregisterInterruptEx (R11).
 	Deregister()
+	// DeviceMasked is the device's side, not a call a miniport makes: the NIC reports
+	// each write of its interrupt mask register here (Connect wires it), so that the
+	// framework can end the interrupt DPC batch when the miniport re-enables the device
+	// (R9). A miniport masks and re-enables with nicmodel.NIC.Mask and Unmask.
+	DeviceMasked(msg MessageID, masked bool)
 }
 
 // LineSource is one device's connection to the level-triggered line (R3).
@@ -112,7 +137,7 @@ type LineSource interface {
 type (
 	InterruptCharacteristics = core.InterruptCharacteristics // NDIS_MINIPORT_INTERRUPT_CHARACTERISTICS (R1)
 	ISRResult                = core.ISRResult                // an ISR's return value and out-parameters (R3, R4)
-	DPCCall                  = core.DPCCall                  // one DPC call: context, message, CPU, throttle; Indicate, QueueDPC, EnableInterrupt
+	DPCCall                  = core.DPCCall                  // one DPC call: context, message, CPU, throttle; Indicate, QueueDPC
 	ReceiveThrottle          = core.ReceiveThrottle          // NDIS_RECEIVE_THROTTLE_PARAMETERS (R8)
 	NBL                      = core.NBL                      // a NET_BUFFER_LIST
 	CPUSet                   = core.CPUSet                   // a set of CPUs (TargetProcessors)

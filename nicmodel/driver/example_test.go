@@ -66,28 +66,29 @@ func (m *Miniport) Initialize(fw driver.Framework, nic *nicmodel.NIC) error {
 func (m *Miniport) Halt() { m.ix.Deregister() }
 
 // lineISR reads (and so clears) the cause register: nothing there means another device
-// on the shared line raised it (R3). Otherwise mask and queue the DPC here (R4).
+// on the shared line raised it (R3). Otherwise the read has masked the NIC's interrupt
+// too (nicmodel.NIC.ReadCause), and the ISR queues the DPC here (R4).
 func (m *Miniport) lineISR(any) driver.ISRResult {
 	if m.nic.ReadCause() == 0 {
 		return driver.ISRResult{} // not mine
 	}
-	m.ix.DisableInterrupt(0)
 	return driver.ISRResult{Recognized: true, QueueDefaultDPC: true}
 }
 
-// messageISR always claims: messages are never shared (R3). A message already masked
-// was raised just before its ISR masked it: the open batch's DPC will see the work.
+// messageISR always claims: messages are never shared (R3). It masks the message on the
+// NIC (a register write) and queues the DPC here. A message already masked was raised
+// just before its ISR masked it: the open batch's DPC will see the work.
 func (m *Miniport) messageISR(_ any, msg driver.MessageID) driver.ISRResult {
 	if m.nic.Masked(int(msg)) {
 		return driver.ISRResult{Recognized: true}
 	}
-	m.ix.DisableInterrupt(msg)
+	m.nic.Mask(int(msg))
 	return driver.ISRResult{Recognized: true, QueueDefaultDPC: true}
 }
 
 // dpc indicates what msg's queues hold, at most the throttle limit (R8); with work left
-// it asks to be called again and stays masked, else it unmasks: it is the batch's last
-// DPC (R9).
+// it asks to be called again and stays masked, else it re-enables the NIC's interrupt
+// (a register write): it is the batch's last DPC (R9).
 func (m *Miniport) dpc(msg driver.MessageID, c *driver.DPCCall) {
 	buf, left := m.buf[c.CPU], c.Throttle.MaxNBLs
 	for _, q := range m.queues[msg] {
@@ -109,7 +110,7 @@ func (m *Miniport) dpc(msg driver.MessageID, c *driver.DPCCall) {
 			return
 		}
 	}
-	c.EnableInterrupt()
+	m.nic.Unmask(int(msg))
 }
 
 // A complete small miniport (the code above, which is package nicmodel/driver/minimal:

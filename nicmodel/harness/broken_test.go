@@ -34,6 +34,7 @@ const (
 	flawEnableMorePending      // the first DPC: re-enables interrupts and sets MorePending
 	flawNotMine                // the first message ISR: says "not mine" (and still does its work)
 	flawNoDeregister           // Halt: does not deregister
+	flawClaimNoDPC             // the first line ISR that claims: queues no DPC (its cause read masked the NIC)
 )
 
 // flawAt is the packet flawDrop and flawDuplicate spoil: the 50th taken, whichever queue.
@@ -97,10 +98,12 @@ func (m *flawed) Halt() {
 }
 
 func (m *flawed) lineISR(any) driver.ISRResult {
-	if m.nic.ReadCause() == 0 {
+	if m.nic.ReadCause() == 0 { // the read masks the NIC when it reports causes
 		return driver.ISRResult{}
 	}
-	m.ix.DisableInterrupt(0)
+	if m.fire(flawClaimNoDPC) {
+		return driver.ISRResult{Recognized: true} // claimed and masked, with no DPC to re-enable
+	}
 	return driver.ISRResult{Recognized: true, QueueDefaultDPC: true}
 }
 
@@ -108,7 +111,7 @@ func (m *flawed) messageISR(_ any, msg driver.MessageID) driver.ISRResult {
 	if m.nic.Masked(int(msg)) {
 		return driver.ISRResult{Recognized: true}
 	}
-	m.ix.DisableInterrupt(msg)
+	m.nic.Mask(int(msg))
 	// Not mine, and yet masked with its DPC queued: R3 is the only thing broken.
 	return driver.ISRResult{Recognized: !m.fire(flawNotMine), QueueDefaultDPC: true}
 }
@@ -143,7 +146,7 @@ func (m *flawed) dpc(msg driver.MessageID, c *driver.DPCCall) {
 	if m.fire(flawNoEnable) {
 		return // the batch ends with interrupts disabled (R9)
 	}
-	c.EnableInterrupt()
+	m.nic.Unmask(int(msg))
 }
 
 // indicate indicates nbls, taken from queue q, and returns their buffers, with the
@@ -185,8 +188,9 @@ func TestBrokenDriversFail(t *testing.T) {
 		says []string // what the failures' details must say, beyond naming the invariant
 	}{
 		// The control: the test miniport as it is passes, so the flaws below are what
-		// break their runs.
+		// break their runs; through a line too.
 		{"no flaw", flawNone, nil, "", nil, nil},
+		{"no flaw, line", flawNone, lineMode, "", nil, nil},
 		// A packet taken and its buffer returned, never indicated: counts do not add
 		// up, and it never drains.
 		{"drops a packet", flawDrop, nil, "conservation", []string{"drain"}, nil},
@@ -207,6 +211,10 @@ func TestBrokenDriversFail(t *testing.T) {
 		// Halt leaves the interrupt registered: the run sees it still registered, and the
 		// stray interrupt it sends after Halt runs the driver's handlers.
 		{"halt does not deregister", flawNoDeregister, nil, "R11", nil, []string{"still registered", "ran after Halt returned"}},
+		// A line ISR claims and asks for no DPC. Its cause read masked the NIC (which
+		// auto-masks), so nothing re-enables it: the batch ends masked (R9), and the
+		// line's queues never drain.
+		{"line ISR claims without a DPC", flawClaimNoDPC, lineMode, "R9", []string{"drain", "conservation"}, []string{"masked"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			sc := testScenario(nicmodel.ModeMSIX)
@@ -273,6 +281,9 @@ func TestBrokenDriversFail(t *testing.T) {
 		})
 	}
 }
+
+// lineMode runs through a line-based interrupt.
+func lineMode(sc *scenario.Scenario) { sc.Mode = nicmodel.ModeLine }
 
 // moderate makes every interrupt come with packets waiting: batches of more than one.
 func moderate(sc *scenario.Scenario) {

@@ -41,14 +41,18 @@ func (d *noiseDevice) fire() {
 	d.src.Assert()
 }
 
-// isr claims the interrupt only when this device raised it, and drops its assertion.
+// isr claims the interrupt only when this device raised it. Either way it drops its
+// assertion, unless it was raised again since it looked: an assertion left up with
+// nothing pending (a raise that set pending before this ISR looked and asserted after)
+// would be delivered again and again, unclaimed.
 func (d *noiseDevice) isr(any) core.ISRResult {
-	if !d.pending.Swap(false) {
-		return core.ISRResult{}
-	}
+	mine := d.pending.Swap(false)
 	d.src.Deassert()
-	if d.pending.Load() { // raised again between the swap and the deassert
+	if d.pending.Load() { // raised again since the swap
 		d.src.Assert()
+	}
+	if !mine {
+		return core.ISRResult{}
 	}
 	d.claimed.Add(1)
 	return core.ISRResult{Recognized: true}

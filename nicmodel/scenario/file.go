@@ -13,6 +13,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/results"
 )
 
@@ -260,11 +261,12 @@ func jsonErr(err error) error {
 }
 
 // File is a scenario file: a name, a summary, a base every run starts from (over
-// Default), the runs, each a name and what it changes, and the headline: what the runs
-// are about (see Headline).
+// Default), the runs, each a name and what it changes, what the comparison needs of the
+// machine (min_vcpus), and the headline: what the runs are about (see Headline).
 //
 //	name: moderation
 //	summary: interrupt moderation off and at 50us
+//	min_vcpus: 2
 //	base: {mode: msix, duration: 2s}
 //	runs:
 //	  - name: off
@@ -273,11 +275,32 @@ func jsonErr(err error) error {
 //	headline:
 //	  - {metric: packet_latency, stats: [p99], compare: [itr50, off]}
 type File struct {
-	Name     string
-	Summary  string
+	Name    string
+	Summary string
+	// MinVCPUs is the fewest vCPUs a run of the file means anything with ("min_vcpus";
+	// 0: no minimum): a scenario about more than one CPU (serialized MSI handlers, RSS,
+	// a cross-CPU handoff) compares nothing on one. Resolve holds every run to it.
+	MinVCPUs int
 	Base     Patch
 	Runs     []Run
 	Headline []Headline // none: the file declares no headline
+}
+
+// Resolve returns s, one of f's runs, resolved (Scenario.Resolved) and held to
+// f.MinVCPUs: automatic vcpus (0) resolve to at least MinVCPUs, even where that is more
+// than the machine has CPUs for (the vCPUs then share CPUs: the run says it is
+// oversubscribed); vcpus set below it is refused with a *KeyError naming "vcpus"
+// (errors.Is ErrConfig), as such a run would measure nothing the file is about.
+func (f *File) Resolve(s Scenario) (Scenario, error) {
+	if f.MinVCPUs > 0 {
+		if s.VCPUs == 0 && s.Resolved().VCPUs < f.MinVCPUs {
+			s.VCPUs = f.MinVCPUs // the automatic queues follow it
+		}
+		if s.VCPUs < f.MinVCPUs {
+			return s, configErr("vcpus", "scenario %s is about more than one CPU: it needs at least %d vCPUs (min_vcpus), got %d", f.Name, f.MinVCPUs, s.VCPUs)
+		}
+	}
+	return s.Resolved(), nil
 }
 
 // Run is one run of a file: its name in tables and file names, and its settings.
@@ -354,6 +377,13 @@ func decodeFile(data []byte) (*File, error) {
 				f.Name = s
 			} else {
 				f.Summary = s
+			}
+		case "min_vcpus":
+			if f.MinVCPUs, err = intKind.fromJSON(m.raw); err != nil {
+				return nil, fmt.Errorf("key %q: %v", m.key, err)
+			}
+			if f.MinVCPUs < 1 || f.MinVCPUs > core.MaxVCPUs {
+				return nil, fmt.Errorf("key %q: must be 1..%d, got %d", m.key, core.MaxVCPUs, f.MinVCPUs)
 			}
 		case "base":
 			if f.Base, err = decodePatch(m.raw, false); err != nil {
@@ -459,10 +489,11 @@ func (f *File) MarshalJSON() ([]byte, error) {
 	out := struct {
 		Name     string            `json:"name"`
 		Summary  string            `json:"summary,omitempty"`
+		MinVCPUs int               `json:"min_vcpus,omitempty"`
 		Base     json.RawMessage   `json:"base"`
 		Runs     []json.RawMessage `json:"runs"`
 		Headline []Headline        `json:"headline,omitempty"`
-	}{Name: f.Name, Summary: f.Summary, Base: patch(f.Base, ""), Headline: f.Headline}
+	}{Name: f.Name, Summary: f.Summary, MinVCPUs: f.MinVCPUs, Base: patch(f.Base, ""), Headline: f.Headline}
 	for _, r := range f.Runs {
 		out.Runs = append(out.Runs, patch(r.Set, r.Name))
 	}

@@ -51,7 +51,7 @@ type Scenario struct {
 	MSISync            bool    // MSISyncWithAllMessages (R5) ("msi_sync")
 
 	Schedule traffic.ScheduleConfig // arrival times ("schedule", "rate_pps", "ramp_to_pps", "ramp", "burst_on", "burst_off"); Seed is Scenario.Seed
-	Flows    traffic.FlowConfig     // flows ("flows", "flow_dist", "zipf_s"); Seed is Scenario.Seed
+	Flows    traffic.FlowConfig     // flows ("flows", "flow_dist", "zipf_s", "non_rss_pct"); Seed is Scenario.Seed
 	Sizes    traffic.SizeConfig     // sizes ("size", "imix"); Seed is Scenario.Seed
 
 	MMIORead      time.Duration // line ISR's cause-register read ("mmio_read")
@@ -196,10 +196,13 @@ func (s Scenario) spread() int {
 type FanOut int
 
 const (
-	// FanOutTargets returns the other CPUs in the ISR's target set (TargetProcessors).
-	FanOutTargets FanOut = iota
-	// FanOutQueueDPC queues only the default DPC; it queues the others with QueueDPC.
-	FanOutQueueDPC
+	// FanOutQueueDPC queues only the default DPC; it queues the others with QueueDPC
+	// (NdisMQueueDpcEx), as NDIS 6.20 and later drivers are told to (MINIPORT_ISR's
+	// TargetProcessors). The default, and the zero value.
+	FanOutQueueDPC FanOut = iota
+	// FanOutTargets returns every CPU with work, the ISR's own included, in the ISR's
+	// target set (TargetProcessors), the NDIS 6.0 way.
+	FanOutTargets
 )
 
 var fanOutNames = []string{FanOutTargets: "targets", FanOutQueueDPC: "queue-dpc"}

@@ -109,10 +109,10 @@ func everything() scenario.Scenario {
 		Driver: "minimal", Mode: nicmodel.ModeLine, VCPUs: 3, Queues: 5, CPUs: affinity.CPUList{0, 2, 3},
 		NoPin: true, Idle: core.IdleSpin, Spin: 7 * time.Microsecond, RingSize: 256, Buffers: 100, Throttle: 8,
 		Budget: time.Millisecond, ModerationInterval: 50 * time.Microsecond, ModerationPackets: 16,
-		RSS: scenario.RSSDriver, RSSKey: []byte{1, 2, 3, 4, 5}, IndirectionEntries: 64, FanOut: scenario.FanOutQueueDPC,
+		RSS: scenario.RSSDriver, RSSKey: []byte{1, 2, 3, 4, 5}, IndirectionEntries: 64, FanOut: scenario.FanOutTargets,
 		IndicateBatch: 32, MSISync: true,
 		Schedule: traffic.ScheduleConfig{Kind: traffic.KindRamp, RatePPS: 1e5, RampToPPS: 2e6, Ramp: time.Second, On: 3, Off: 4},
-		Flows:    traffic.FlowConfig{Count: 99, Dist: traffic.DistZipf, ZipfS: 1.5},
+		Flows:    traffic.FlowConfig{Count: 99, Dist: traffic.DistZipf, ZipfS: 1.5, NonRSSPct: 12.5},
 		Sizes:    traffic.SizeConfig{Fixed: 128, IMIX: true},
 		MMIORead: time.Microsecond, PerPacket: 70 * time.Nanosecond, PerIndication: time.Microsecond, NoiseRate: 5e4,
 		Duration: 2 * time.Second, Warmup: 0, DrainTimeout: time.Second,
@@ -286,6 +286,8 @@ func TestParseFileErrorsNameTheKey(t *testing.T) {
 		{"syntax", `{"runs":[`, "JSON"},
 		{"trailing", `{"runs":[{"name":"a"}]} {}`, "after the JSON"},
 		{"not an object", `[]`, "want an object"},
+		{"min_vcpus zero", `{"min_vcpus":0,"runs":[{"name":"a"}]}`, `key "min_vcpus": must be 1..64, got 0`},
+		{"min_vcpus text", `{"min_vcpus":"2","runs":[{"name":"a"}]}`, `key "min_vcpus": want an integer`},
 	}
 	for _, tt := range tests {
 		_, err := scenario.ParseFile("f.json", []byte(tt.body))
@@ -342,6 +344,47 @@ runs:
 	}
 }
 
+// TestFileMinVCPUs: a file's min_vcpus is read (YAML and JSON) and written back, and
+// Resolve holds its runs to it: automatic vcpus resolve to at least that many (queues
+// following), vcpus set higher stay, and vcpus set lower are refused naming the key.
+func TestFileMinVCPUs(t *testing.T) {
+	f, err := scenario.ParseFile("m.yaml", []byte("name: multi\nmin_vcpus: 3\nruns:\n  - name: a\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.MinVCPUs != 3 {
+		t.Fatalf("MinVCPUs = %d, want 3", f.MinVCPUs)
+	}
+	enc, _ := json.Marshal(f)
+	if back, err := scenario.ParseFile("m.json", enc); err != nil || back.MinVCPUs != 3 {
+		t.Errorf("round trip through %s: %v, %v", enc, back, err)
+	}
+	one := scenario.Default()
+	one.CPUs = affinity.CPUList{0} // one CPU: automatic vcpus would be 1
+	if one.Resolved().VCPUs != 1 {
+		t.Fatalf("automatic vcpus on one CPU = %d, the test assumes 1", one.Resolved().VCPUs)
+	}
+	sc, err := f.Resolve(one)
+	if err != nil || sc.VCPUs != 3 || sc.Queues != 3 {
+		t.Errorf("Resolve(auto) = vcpus %d, queues %d, %v; want 3, 3 and no error", sc.VCPUs, sc.Queues, err)
+	}
+	more := one
+	more.VCPUs = 5
+	if sc, err := f.Resolve(more); err != nil || sc.VCPUs != 5 {
+		t.Errorf("Resolve(vcpus 5) = %d, %v; want 5 kept", sc.VCPUs, err)
+	}
+	few := one
+	few.VCPUs = 2
+	_, err = f.Resolve(few)
+	if !errors.Is(err, scenario.ErrConfig) || fmt.Sprint(scenario.ErrKeys(err)) != "[vcpus]" || !strings.Contains(err.Error(), "min_vcpus") {
+		t.Errorf("Resolve(vcpus 2) = %v; want an ErrConfig naming vcpus and min_vcpus", err)
+	}
+	none := &scenario.File{Name: "any"}
+	if sc, err := none.Resolve(one); err != nil || sc.VCPUs != 1 {
+		t.Errorf("a file without min_vcpus: vcpus %d, %v; want the automatic 1", sc.VCPUs, err)
+	}
+}
+
 // FuzzScenarioFile: any input is refused with an error naming the file, or it is a file
 // that encodes and decodes back to itself, whose every run is a scenario that encodes
 // and decodes back to itself.
@@ -354,6 +397,7 @@ func FuzzScenarioFile(f *testing.F) {
 	f.Add([]byte(`{"runs":[{"name":"a"},{"name":"b"}],"headline":[{"metric":"achieved_pps","compare":["a","b"]},` +
 		`{"metric":"packet_latency","stats":["p99.9"],"series":["b","a"],"label":"x","min_vcpus":2}]}`))
 	f.Add([]byte(`{"runs":[{"name":"a"}],"headline":[{"metric":"isr_to_dpc"}]}`))
+	f.Add([]byte(`{"name":"x","min_vcpus":2,"runs":[{"name":"a"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) { checkRoundTrip(t, "f.json", data) })
 }
 

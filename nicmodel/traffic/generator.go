@@ -24,13 +24,17 @@ import (
 
 // GeneratorConfig is what a Generator sends, into what, and how.
 type GeneratorConfig struct {
-	NIC         *nicmodel.NIC
-	Schedule    *Schedule
-	Flows       *Flows
-	Sizes       *Sizes
-	Indirection *nicmodel.Indirection // NIC RSS: hash → queue; nil: every packet to queue 0
-	Clock       core.Clock            // the run's clock (the zero Clock is the real one)
-	CPU         int                   // real CPU to pin Run's thread to; -1: none
+	NIC      *nicmodel.NIC
+	Schedule *Schedule
+	Flows    *Flows
+	Sizes    *Sizes
+	// Indirection is the NIC's RSS: it hashes each packet (NBL.Hash) and this table picks
+	// its queue; a packet it cannot hash (Flows.NonRSS) goes to queue 0, unhashed. nil: no
+	// RSS in the NIC, every packet to queue 0, unhashed; a driver that spreads packets
+	// hashes their NBL.Tuple itself.
+	Indirection *nicmodel.Indirection
+	Clock       core.Clock // the run's clock (the zero Clock is the real one)
+	CPU         int        // real CPU to pin Run's thread to; -1: none
 	// Poll makes the generator release interrupts that moderation deferred, as time
 	// passes (NIC.Poll): set it when the NIC moderates.
 	Poll bool
@@ -174,13 +178,17 @@ func (g *Generator) Run() {
 			st.Started = time.Now()
 			allocs0 = readAllocs()
 		}
-		flow := c.Flows.Next()
-		h := c.Flows.Hash(flow)
-		q := 0
-		if c.Indirection != nil {
-			q = c.Indirection.Lookup(h)
+		nbl := core.NBL{Intended: next, Size: uint16(c.Sizes.Next())}
+		q := 0 // the NIC's default queue, where a packet RSS cannot hash goes
+		if !c.Flows.NonRSS() {
+			flow := c.Flows.Next()
+			nbl.IPv4, nbl.Tuple = true, c.Flows.Input(flow)
+			if c.Indirection != nil { // the NIC hashes (NET_BUFFER_LIST hash information) and picks the queue
+				nbl.Hash, nbl.Hashed = c.Flows.Hash(flow), true
+				q = c.Indirection.Lookup(nbl.Hash)
+			}
 		}
-		nic.Stage(q, core.NBL{Intended: next, Hash: h, Size: uint16(c.Sizes.Next())}, now)
+		nic.Stage(q, nbl, now)
 		staged = true
 		st.Generated++
 		if warm {

@@ -45,6 +45,7 @@ const (
 	streamSchedule = 0x5ced_0001_9e37_79b9
 	streamFlows    = 0xf105_0002_9e37_79b9
 	streamSizes    = 0x512e_0003_9e37_79b9
+	streamNonRSS   = 0x4055_0004_9e37_79b9
 )
 
 // Schedule kinds, as ScheduleConfig.Kind spells them.
@@ -282,7 +283,12 @@ type FlowConfig struct {
 	Count int     // number of distinct flows, 1..MaxFlows (key "flows")
 	Dist  string  // DistUniform (also for "") or DistZipf ("flow_dist")
 	ZipfS float64 // zipf only: the exponent, > 1 ("zipf_s")
-	Seed  uint64  // the flows' tuples and the per-packet draws (the scenario's "seed")
+	// NonRSSPct is the percentage of packets, 0..100, that RSS cannot hash: not IPv4 TCP
+	// or UDP (ARP, LLDP, ...), so they belong to no flow and carry no 4-tuple
+	// ("non_rss_pct"). 0, the default, draws nothing for it: the flows' draws are what
+	// they were without it.
+	NonRSSPct float64
+	Seed      uint64 // the flows' tuples and the per-packet draws (the scenario's "seed")
 }
 
 func flowErr(key, format string, args ...any) error {
@@ -307,16 +313,20 @@ func (c FlowConfig) Validate() error {
 	default:
 		return flowErr("flow_dist", "must be %s or %s, got %q", DistUniform, DistZipf, c.Dist)
 	}
+	if !(c.NonRSSPct >= 0 && c.NonRSSPct <= 100) {
+		return flowErr("non_rss_pct", "must be 0..100, got %v", c.NonRSSPct)
+	}
 	return nil
 }
 
-// Flows is a fixed set of distinct IPv4 flows with their RSS hashes precomputed, and a
-// draw of which flow each packet belongs to. Flow tuples are random (sources in
+// Flows is a fixed set of distinct IPv4 flows with their hash inputs and RSS hashes
+// precomputed, and a draw of which flow each packet belongs to. Flow tuples are random (sources in
 // 10.0.0.0/8, destinations in 192.168.0.0/16, ports 1024..65535) and fixed by the seed.
 // It is not safe for concurrent use.
 type Flows struct {
 	cfg    FlowConfig
 	tuples []nicmodel.FlowTuple
+	inputs [][nicmodel.FlowTupleLen]byte // tuples[i].Bytes(): what a packet of flow i carries
 	hashes []uint32
 	rng    *rand.Rand
 	// zipf: Walker's alias table, so a draw costs two random numbers and two loads
@@ -324,6 +334,12 @@ type Flows struct {
 	// 14.88 Mpps packet budget). nil for uniform.
 	thresh []uint32 // flow i keeps the draw when a 32-bit coin is below thresh[i]
 	alias  []int32  // else the draw goes to alias[i]
+	// non-RSS packets: a stream of its own, so that flow draws do not depend on it; nil
+	// when NonRSSPct is 0. A packet is non-RSS when a 64-bit draw is below nonRSS, or
+	// always with allNonRSS (100%).
+	nonRSSRng *rand.Rand
+	nonRSS    uint64
+	allNonRSS bool
 }
 
 // NewFlows validates c, generates c.Count distinct flows and hashes each with t (nil
@@ -361,7 +377,13 @@ func NewFlows(c FlowConfig, t *nicmodel.Toeplitz) (*Flows, error) {
 		}
 		seen[ft] = struct{}{}
 		f.tuples = append(f.tuples, ft)
+		f.inputs = append(f.inputs, ft.Bytes())
 		f.hashes = append(f.hashes, t.HashFlow(ft))
+	}
+	if c.NonRSSPct > 0 {
+		f.nonRSSRng = rand.New(rand.NewPCG(c.Seed, streamNonRSS))
+		f.allNonRSS = c.NonRSSPct >= 100
+		f.nonRSS = uint64(math.Ldexp(c.NonRSSPct/100, 64)) // < 2^64 below 100%
 	}
 	if c.Dist == DistZipf {
 		w := make([]float64, c.Count)
@@ -371,6 +393,16 @@ func NewFlows(c FlowConfig, t *nicmodel.Toeplitz) (*Flows, error) {
 		f.thresh, f.alias = newAlias(w)
 	}
 	return f, nil
+}
+
+// NonRSS draws whether the next packet is one RSS cannot hash (FlowConfig.NonRSSPct):
+// such a packet belongs to no flow, so draw Next only for one that is not. Always false,
+// drawing nothing, when NonRSSPct is 0. It does not allocate.
+func (f *Flows) NonRSS() bool {
+	if f.nonRSSRng == nil {
+		return false
+	}
+	return f.allNonRSS || f.nonRSSRng.Uint64() < f.nonRSS
 }
 
 // Next returns the index of the flow the next packet belongs to, drawn from the
@@ -425,7 +457,13 @@ func newAlias(w []float64) (thresh []uint32, alias []int32) {
 // Tuple returns flow i's 4-tuple.
 func (f *Flows) Tuple(i int) nicmodel.FlowTuple { return f.tuples[i] }
 
-// Hash returns flow i's RSS hash (the 4-tuple hash, NDIS_HASH_TCP_IPV4).
+// Input returns flow i's 4-tuple in hash input form (FlowTuple.Bytes): what its packets'
+// headers hold for RSS to hash (core.NBL.Tuple).
+func (f *Flows) Input(i int) [nicmodel.FlowTupleLen]byte { return f.inputs[i] }
+
+// Hash returns flow i's RSS hash (the 4-tuple hash, NDIS_HASH_TCP_IPV4): what a NIC
+// with RSS computes for its packets, precomputed, as the NIC's hashing costs the host
+// nothing.
 func (f *Flows) Hash(i int) uint32 { return f.hashes[i] }
 
 // Len returns the number of flows.

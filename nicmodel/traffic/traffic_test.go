@@ -362,6 +362,9 @@ func TestFlowConfigErrors(t *testing.T) {
 		{FlowConfig{Count: 4, Dist: DistZipf, ZipfS: 1}, "zipf_s must be > 1, got 1"},             // exponent at the bound
 		{FlowConfig{Count: 4, Dist: DistZipf, ZipfS: math.NaN()}, "zipf_s must be > 1"},           // NaN exponent
 		{FlowConfig{Count: 4, ZipfS: 1.2}, "zipf_s applies only to flow_dist zipf"},               // stray exponent
+		{FlowConfig{Count: 4, NonRSSPct: -1}, "non_rss_pct must be 0..100, got -1"},               // a negative share
+		{FlowConfig{Count: 4, NonRSSPct: 100.5}, "non_rss_pct must be 0..100"},                    // more than all
+		{FlowConfig{Count: 4, NonRSSPct: math.NaN()}, "non_rss_pct must be 0..100"},               // NaN
 	}
 	for _, tt := range tests {
 		err := tt.c.Validate()
@@ -509,6 +512,39 @@ func TestAliasTableMatchesWeights(t *testing.T) {
 				t.Errorf("%s: outcome %d has probability %.12f, want %.12f", tt.name, i, got[i], want)
 			}
 		}
+	}
+}
+
+// TestFlowsNonRSSShare: about NonRSSPct of the draws are packets RSS cannot hash, from a
+// stream of their own: the flows drawn for the other packets are the ones drawn without
+// the share, in order; 0% and 100% are exact.
+func TestFlowsNonRSSShare(t *testing.T) {
+	const n = 100000
+	plain := mustFlows(t, FlowConfig{Count: 64, Seed: 5})
+	for _, pct := range []float64{0, 25, 100} {
+		f := mustFlows(t, FlowConfig{Count: 64, Seed: 5, NonRSSPct: pct})
+		ref := mustFlows(t, FlowConfig{Count: 64, Seed: 5})
+		non := 0
+		for i := 0; i < n; i++ {
+			if f.NonRSS() {
+				non++
+				continue
+			}
+			if got, want := f.Next(), ref.Next(); got != want {
+				t.Fatalf("non_rss_pct %v: flow draw %d is %d, %d without the share", pct, i, got, want)
+			}
+		}
+		switch want := pct / 100 * n; {
+		case pct == 0 || pct == 100:
+			if float64(non) != want {
+				t.Errorf("non_rss_pct %v: %d of %d non-RSS, want exactly %v", pct, non, n, want)
+			}
+		case math.Abs(float64(non)-want) > 5*math.Sqrt(want*(1-pct/100)): // 5 sigma
+			t.Errorf("non_rss_pct %v: %d of %d non-RSS, want about %v", pct, non, n, want)
+		}
+	}
+	if plain.NonRSS() {
+		t.Error("a 0% share drew a non-RSS packet")
 	}
 }
 

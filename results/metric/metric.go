@@ -125,8 +125,10 @@ const (
 const (
 	Interrupts        = "interrupts"
 	ISRCalls          = "isr_calls"
+	ISRsOverBudget    = "isrs_over_budget"
 	NotMine           = "not_mine"
 	Unclaimed         = "unclaimed"
+	SelfSpurious      = "self_spurious"
 	Spurious          = "spurious"
 	DPCs              = "dpcs"
 	Requeues          = "requeues"
@@ -213,10 +215,14 @@ var table = [...]Metric{
 		Meaning: "of those, delivered from the warm-up's end to the driver's halt"},
 	{Name: ISRCalls, Kind: Counter, Unit: Events, Better: Neither, Window: Run,
 		Meaning: "ISR calls (a shared line calls one per sharer until one claims)"},
+	{Name: ISRsOverBudget, Kind: Counter, Unit: Events, Better: Lower, Window: Run,
+		Meaning: "ISR calls longer than 25 µs, the most an ISR should run (Bug Check 0x133, DPC watchdog guidance)"},
 	{Name: NotMine, Kind: Counter, Unit: Events, Better: Neither, Window: Run,
 		Meaning: "line ISR calls that returned \"not mine\" (R3)"},
 	{Name: Unclaimed, Kind: Counter, Unit: Events, Better: Lower, Window: Run,
-		Meaning: "line interrupts no sharer claimed"},
+		Meaning: "line interrupts no sharer claimed while a device kept asserting the line: nobody recognised it"},
+	{Name: SelfSpurious, Kind: Counter, Unit: Events, Better: Lower, Window: Run,
+		Meaning: "line interrupts no sharer claimed because the device that asserted it had nothing: re-asserted for work an earlier ISR already took (self-inflicted); not in unclaimed"},
 	{Name: Spurious, Kind: Counter, Unit: Events, Better: Lower, Window: Run,
 		Meaning: "vectors delivered with no registered interrupt (e.g. after deregistration)"},
 	{Name: DPCs, Kind: Counter, Unit: Events, Better: Neither, Window: Run,

@@ -1,7 +1,11 @@
 // Package minimal is a complete small miniport: the one to copy when writing your own.
 // It registers one interrupt that supports MSI, handles a message grant or a line (R2),
-// masks in its ISRs and queues one DPC on the CPU the ISR ran on, indicates at most the
-// throttle limit per DPC call (R8), and unmasks from the batch's last DPC (R9). Unlike
+// masks the NIC's interrupt in its ISRs (the line ISR by its cause read, which masks the
+// NIC) and queues one DPC on the CPU the ISR ran on, indicates at most the throttle limit
+// per DPC call (R8), and re-enables the NIC's interrupt from the batch's last DPC (R9).
+// Masking and re-enabling are NIC register writes (nicmodel.NIC.Mask, Unmask), as in a
+// real miniport; the Disable and Enable handlers it registers do the same writes, for
+// NDIS's diagnostics to call. Unlike
 // the reference miniport it never fans DPCs out to other CPUs and ignores RSS: a
 // message's DPC drains every queue the message signals.
 //
@@ -75,28 +79,29 @@ func (m *Miniport) Initialize(fw driver.Framework, nic *nicmodel.NIC) error {
 func (m *Miniport) Halt() { m.ix.Deregister() }
 
 // lineISR reads (and so clears) the cause register: nothing there means another device
-// on the shared line raised it (R3). Otherwise mask and queue the DPC here (R4).
+// on the shared line raised it (R3). Otherwise the read has masked the NIC's interrupt
+// too (nicmodel.NIC.ReadCause), and the ISR queues the DPC here (R4).
 func (m *Miniport) lineISR(any) driver.ISRResult {
 	if m.nic.ReadCause() == 0 {
 		return driver.ISRResult{} // not mine
 	}
-	m.ix.DisableInterrupt(0)
 	return driver.ISRResult{Recognized: true, QueueDefaultDPC: true}
 }
 
-// messageISR always claims: messages are never shared (R3). A message already masked
-// was raised just before its ISR masked it: the open batch's DPC will see the work.
+// messageISR always claims: messages are never shared (R3). It masks the message on the
+// NIC (a register write) and queues the DPC here. A message already masked was raised
+// just before its ISR masked it: the open batch's DPC will see the work.
 func (m *Miniport) messageISR(_ any, msg driver.MessageID) driver.ISRResult {
 	if m.nic.Masked(int(msg)) {
 		return driver.ISRResult{Recognized: true}
 	}
-	m.ix.DisableInterrupt(msg)
+	m.nic.Mask(int(msg))
 	return driver.ISRResult{Recognized: true, QueueDefaultDPC: true}
 }
 
 // dpc indicates what msg's queues hold, at most the throttle limit (R8); with work left
-// it asks to be called again and stays masked, else it unmasks: it is the batch's last
-// DPC (R9).
+// it asks to be called again and stays masked, else it re-enables the NIC's interrupt
+// (a register write): it is the batch's last DPC (R9).
 func (m *Miniport) dpc(msg driver.MessageID, c *driver.DPCCall) {
 	buf, left := m.buf[c.CPU], c.Throttle.MaxNBLs
 	for _, q := range m.queues[msg] {
@@ -118,5 +123,5 @@ func (m *Miniport) dpc(msg driver.MessageID, c *driver.DPCCall) {
 			return
 		}
 	}
-	c.EnableInterrupt()
+	m.nic.Unmask(int(msg))
 }

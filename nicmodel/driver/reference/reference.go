@@ -1,13 +1,26 @@
 // Package reference is ndisbench's reference miniport: the driver the benchmarks run.
 // It registers one interrupt that supports MSI and handles whatever is granted (R2),
 // the way the NDIS documents recommend: its line ISR reads the cause register and says
-// "not mine" when it is zero (R3); its ISRs mask the vector and queue DPCs on the CPUs
-// that own the queues with work, through the ISR's target set or by the default DPC
-// calling QueueDPC (scenario key fan_out); its DPCs take descriptors in batches,
-// indicate at most the throttle limit and set MorePending when work remains (R8); the
-// last DPC of a batch unmasks (R9). With rss driver the NIC has one queue, and the DPC
-// hashes each packet, looks its CPU up in the indirection table and hands it to a DPC
-// it queues there (R10).
+// "not mine" when it is zero (R3), the read masking the NIC (it auto-masks); its message
+// ISRs mask the vector; its ISRs queue DPCs on the CPUs
+// that own the queues with work, by the default DPC calling QueueDPC (NdisMQueueDpcEx,
+// the default) or through the ISR's target set (scenario key fan_out); its DPCs take
+// descriptors in batches, indicate at most the throttle limit and set MorePending when
+// work remains (R8); the last DPC of a batch re-enables the NIC's interrupt (R9). With
+// rss driver the NIC has one queue and hashes nothing, and the DPC hashes each packet's
+// 4-tuple, looks its CPU up in the indirection table and hands it to a DPC it queues
+// there (R10); a packet that is not IP goes to the DPC on the ISR's CPU, as
+// MINIPORT_INTERRUPT_DPC says. With rss nic such packets arrive on queue 0, the NIC's
+// default queue, whose DPC runs where that queue's interrupt does.
+//
+// Masking and re-enabling are the miniport's own NIC register writes, as in a real
+// driver: the message ISR calls nicmodel.NIC.Mask (the line ISR's cause read masks, as
+// a NIC's interrupt auto-mask does), the batch's last DPC nicmodel.NIC.Unmask. The
+// disable and enable handlers it registers (MiniportDisableInterruptEx and
+// MiniportEnableInterruptEx, and the message forms) make the same writes for NDIS to
+// call "for diagnostic and troubleshooting purposes"; the miniport never calls them, and
+// no run does. The framework learns of the writes from the NIC itself (driver.Connect
+// wires them to Interrupt.DeviceMasked), which is how it ends each batch.
 //
 // It is written against package driver only (and the NIC it drives): the same seam a
 // user's miniport uses.
@@ -58,6 +71,7 @@ type Miniport struct {
 	vcpus   int
 	lineCPU int
 	ind     *nicmodel.Indirection // driver-side RSS: hash → vCPU
+	tz      *nicmodel.Toeplitz    // driver-side RSS: the hash the DPC computes per packet
 
 	queueCPU []int           // queue → owning vCPU
 	queueBit []driver.CPUSet // queue → its owner as a set
@@ -128,7 +142,14 @@ func (m *Miniport) Initialize(fw driver.Framework, nic *nicmodel.NIC) error {
 		if err != nil {
 			return fmt.Errorf("reference: %w", err)
 		}
-		m.ind = ind
+		tz, err := nicmodel.NewToeplitz(sc.RSSKey)
+		if err != nil {
+			return fmt.Errorf("reference: %w", err)
+		}
+		if tz.MaxInput() < nicmodel.FlowTupleLen {
+			return fmt.Errorf("reference: driver-side RSS: rss_key of %d bytes cannot hash a 4-tuple: want at least %d", len(sc.RSSKey), nicmodel.FlowTupleLen+4)
+		}
+		m.ind, m.tz = ind, tz
 	}
 	ix, err := fw.RegisterInterrupt(m, driver.InterruptCharacteristics{
 		ISR:                    m.lineISR,
@@ -227,14 +248,15 @@ func lowest(s driver.CPUSet) int { return bits.TrailingZeros64(uint64(s)) % 64 }
 func (m *Miniport) QueueCPU(q int) int { return m.queueCPU[q] }
 
 // lineISR is MiniportInterrupt for a line grant (R3, R4): read the cause register (which
-// clears it and drops the line); nothing there means another sharer raised the line. Mask,
-// and queue a DPC on the CPU of every queue the cause names.
+// clears it and drops the line); nothing there means another sharer raised the line.
+// Otherwise the read masked the NIC's interrupt as well (the NIC auto-masks on a cause
+// read that reports causes: nicmodel.NIC.ReadCause), so no packet can re-assert the line
+// between the read and a mask; queue a DPC on the CPU of every queue the cause names.
 func (m *Miniport) lineISR(any) driver.ISRResult {
 	cause := m.nic.ReadCause()
 	if cause == 0 {
 		return driver.ISRResult{} // not mine
 	}
-	m.ix.DisableInterrupt(0)
 	var targets driver.CPUSet
 	for c := cause; c != 0; c &= c - 1 {
 		q := bits.TrailingZeros64(c)
@@ -258,7 +280,7 @@ func (m *Miniport) messageISR(_ any, msg driver.MessageID) driver.ISRResult {
 		return driver.ISRResult{Recognized: true}
 	}
 	if m.nic.Vectors() > 1 { // MSI-X: this message's queues only
-		m.ix.DisableInterrupt(msg)
+		m.nic.Mask(int(msg))
 		return m.fan(msg, m.msgCPU[msg], m.msgOwn[msg])
 	}
 	var targets driver.CPUSet
@@ -270,21 +292,30 @@ func (m *Miniport) messageISR(_ any, msg driver.MessageID) driver.ISRResult {
 	if targets == 0 {
 		return driver.ISRResult{Recognized: true} // nothing to do: drained already
 	}
-	m.ix.DisableInterrupt(msg)
+	m.nic.Mask(int(msg))
 	return m.fan(msg, m.msgCPU[msg], targets)
 }
 
-// fan returns the ISR result that puts DPCs on targets from an ISR running on cpu.
+// fan returns the ISR result that puts DPCs on targets from an ISR running on cpu. DPCs
+// on this CPU alone are the default DPC. Others are reached the way fan_out says: with
+// queue-dpc (the default, as NDIS 6.20 and later drivers are told to do) the default DPC
+// queues them with QueueDPC (NdisMQueueDpcEx); with targets the ISR returns them all,
+// this CPU included, in its target set (TargetProcessors), since NDIS ignores the target
+// set of an ISR that asks for the default DPC (MINIPORT_ISR).
 func (m *Miniport) fan(msg driver.MessageID, cpu int, targets driver.CPUSet) driver.ISRResult {
 	here := driver.CPUs(cpu)
 	ms := &m.msgs[msg]
-	if m.sc.FanOut == scenario.FanOutQueueDPC && targets&^here != 0 {
+	switch {
+	case targets == here:
+		ms.outstanding.Add(1)
+		return driver.ISRResult{Recognized: true, QueueDefaultDPC: true}
+	case m.sc.FanOut == scenario.FanOutQueueDPC:
 		ms.fanout.Store(uint64(targets &^ here))
 		ms.outstanding.Add(1)
 		return driver.ISRResult{Recognized: true, QueueDefaultDPC: true}
 	}
 	ms.outstanding.Add(int32(targets.Count()))
-	return driver.ISRResult{Recognized: true, QueueDefaultDPC: targets&here != 0, TargetCPUs: targets &^ here}
+	return driver.ISRResult{Recognized: true, TargetCPUs: targets}
 }
 
 func (m *Miniport) lineDPC(_ any, call *driver.DPCCall) { m.dpc(0, call) }
@@ -325,7 +356,7 @@ func (m *Miniport) dpc(msg driver.MessageID, call *driver.DPCCall) {
 		return
 	}
 	if ms.outstanding.Add(-1) == 0 {
-		call.EnableInterrupt() // the last DPC of the batch (R9)
+		m.nic.Unmask(int(msg)) // the last DPC of the batch re-enables the NIC (R9)
 	}
 }
 
@@ -352,7 +383,7 @@ func (m *Miniport) drainQueue(call *driver.DPCCall, st *mpCPU, q, limit int) (in
 		batch := st.scratch[:n]
 		m.clock.Spin(m.sc.PerPacket * time.Duration(n))
 		if m.ind != nil {
-			batch = m.sort(st, call.CPU, batch)
+			batch = m.sort(st, call, batch)
 		}
 		m.indicate(call, batch)
 	}
@@ -360,11 +391,21 @@ func (m *Miniport) drainQueue(call *driver.DPCCall, st *mpCPU, q, limit int) (in
 }
 
 // sort keeps this CPU's packets of batch and hands the others to their CPUs' backlogs
-// (R10: hash → indirection table → CPU).
-func (m *Miniport) sort(st *mpCPU, self int, batch []driver.NBL) []driver.NBL {
+// (R10: hash → indirection table → CPU). The NIC did not hash (it has one queue and no
+// RSS), so the DPC computes each packet's Toeplitz hash over the 4-tuple its headers
+// hold (NBL.Tuple), and pays for it: MINIPORT_INTERRUPT_DPC, "the miniport driver can
+// sort the packets into separate queues in MiniportInterruptDPC". A packet that is not
+// IPv4 has no 4-tuple and maps to no CPU; it goes to the CPU of the message's ISR, whose
+// DPC "should indicate all the packets that could not be mapped to a CPU"
+// (MINIPORT_INTERRUPT_DPC).
+func (m *Miniport) sort(st *mpCPU, call *driver.DPCCall, batch []driver.NBL) []driver.NBL {
+	self, isrCPU := call.CPU, m.msgCPU[call.Message]
 	out := st.out[:0]
 	for i := range batch {
-		cpu := m.ind.Lookup(batch[i].Hash)
+		cpu := isrCPU
+		if batch[i].IPv4 {
+			cpu = m.ind.Lookup(m.tz.HashTuple(&batch[i].Tuple))
+		}
 		if cpu == self {
 			out = append(out, batch[i])
 			continue

@@ -1,0 +1,92 @@
+package traffic
+
+import (
+	"testing"
+	"time"
+
+	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/nicmodel"
+)
+
+// generate runs a generator for 2000 packets of 16 flows into a fresh NIC of queues
+// queues, with the NIC hashing (ind) or not (nil), and returns what each queue holds.
+func generate(t *testing.T, queues int, ind *nicmodel.Indirection) (*Flows, [][]core.NBL) {
+	t.Helper()
+	nic, err := nicmodel.New(nicmodel.Config{Queues: queues, Mode: nicmodel.ModeMSIX, RingSize: 4096})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v := 0; v < nic.Vectors(); v++ {
+		nic.Connect(v, nopIRQ{})
+	}
+	flows, err := NewFlows(FlowConfig{Count: 16, Seed: 9}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched, _ := NewSchedule(ScheduleConfig{Kind: KindConstant, RatePPS: 1e9}) // every packet due at once
+	sizes, _ := NewSizes(SizeConfig{Fixed: 64})
+	var clock core.Clock
+	now := clock.Now()
+	g := NewGenerator(GeneratorConfig{NIC: nic, Schedule: sched, Flows: flows, Sizes: sizes, Indirection: ind, Clock: clock, CPU: -1},
+		Timeline{Start: now, WarmEnd: now, End: now + int64(2000*time.Nanosecond)})
+	g.Run()
+	out := make([][]core.NBL, queues)
+	buf := make([]core.NBL, 64)
+	for q := range out {
+		for n := nic.Take(q, buf); n > 0; n = nic.Take(q, buf) {
+			out[q] = append(out[q], buf[:n]...)
+		}
+	}
+	if got := g.Stats().Generated; got != 2000 {
+		t.Fatalf("generated %d packets, want 2000", got)
+	}
+	return flows, out
+}
+
+type nopIRQ struct{}
+
+func (nopIRQ) Raise()         {}
+func (nopIRQ) Lower()         {}
+func (nopIRQ) SetMasked(bool) {}
+
+// TestGeneratorPacketsCarryTheirTuple: every packet carries its flow's 4-tuple, as its
+// headers would, for a driver to hash. With RSS in the NIC it also carries the NIC's
+// hash (NET_BUFFER_LIST hash information) and sits in the queue the hash picks; without,
+// it carries no hash: the NIC computed none, and a driver that spreads packets must.
+func TestGeneratorPacketsCarryTheirTuple(t *testing.T) {
+	ind, err := nicmodel.NewIndirection(0, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, nicRSS := range []bool{true, false} {
+		queues, table := 1, (*nicmodel.Indirection)(nil)
+		if nicRSS {
+			queues, table = 4, ind
+		}
+		flows, got := generate(t, queues, table)
+		flowOf := map[[nicmodel.FlowTupleLen]byte]int{}
+		for f := 0; f < flows.Len(); f++ {
+			flowOf[flows.Input(f)] = f
+		}
+		total := 0
+		for q, nbls := range got {
+			for _, nbl := range nbls {
+				total++
+				f, ok := flowOf[nbl.Tuple]
+				if !ok || !nbl.IPv4 {
+					t.Fatalf("nic rss %v: a packet with tuple %v (IPv4 %v) of no flow", nicRSS, nbl.Tuple, nbl.IPv4)
+				}
+				switch {
+				case nicRSS && (!nbl.Hashed || nbl.Hash != flows.Hash(f) || q != ind.Lookup(nbl.Hash)):
+					t.Fatalf("NIC RSS: flow %d's packet on queue %d hashed %v %#x; want the NIC's hash %#x and queue %d",
+						f, q, nbl.Hashed, nbl.Hash, flows.Hash(f), ind.Lookup(flows.Hash(f)))
+				case !nicRSS && (nbl.Hashed || nbl.Hash != 0):
+					t.Fatalf("no NIC RSS: flow %d's packet carries hash %#x (hashed %v); the NIC computed none", f, nbl.Hash, nbl.Hashed)
+				}
+			}
+		}
+		if total == 0 {
+			t.Fatalf("nic rss %v: no packet written", nicRSS)
+		}
+	}
+}
