@@ -154,6 +154,13 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 
 	gs := r.gen.Stats()
 	rep := &Report{Scenario: sc, Platform: r.p.Info(), GeneratorCPU: gs.PinnedCPU, Started: gs.Started, Interrupted: gs.Interrupted}
+	if gs.PinnedCPU < 0 {
+		// The generator ran wherever the OS put it: with no CPU left over from the
+		// vCPUs, on theirs. The platform cannot know; the run can.
+		if allowed, err := affinity.Allowed(); err != nil || len(allowed) <= rep.Platform.VCPUs {
+			rep.Platform.Oversubscribed = true
+		}
+	}
 	r.waitLimit = sc.DrainTimeout
 	if ctx.Err() != nil {
 		// Stopped by the user, who wants a result now: what does not drain in
@@ -181,6 +188,7 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	rep.Validity = judge(observed{
 		measured: rep.Counters[metric.MeasuredGenerated], delivered: rep.Counters[metric.MeasuredGenerated] - rep.Counters[metric.MeasuredDropped],
 		offered: rep.offered, lagMax: rep.BehindMaxNs, host: interference, rtt: host.rtt,
+		oversubscribed: rep.Platform.Oversubscribed,
 	}, lim)
 	return rep, rep.Err()
 }

@@ -64,6 +64,9 @@ type observed struct {
 	host      *affinity.Interference
 	clamped   map[string]uint64
 	rtt       [2]float64 // cache-line round trip before and after, ns; 0: not measured
+	// oversubscribed: the vCPUs and the generator shared real CPUs (or a spinning vCPU
+	// had no P of its own); a warning, as the user may have asked for it.
+	oversubscribed bool
 }
 
 // judge returns the verdict on o under lim.
@@ -131,6 +134,9 @@ func judge(o observed, lim Limits) results.Validity {
 	}
 	if a, b := o.rtt[0], o.rtt[1]; a > 0 && b > 0 && (b > a*lim.RTTChange || a > b*lim.RTTChange) {
 		warn("the cache-line round trip went from %.0f ns to %.0f ns: the host moved the CPUs", a, b)
+	}
+	if o.oversubscribed {
+		warn("oversubscribed: the vCPUs and the generator shared CPUs, so the figures are those of shared CPUs")
 	}
 	v.Valid = len(v.Reasons) == 0
 	return v

@@ -48,6 +48,7 @@ func TestJudgeEachReason(t *testing.T) {
 		{"clamped", func(o *observed) { o.clamped = map[string]uint64{"packet_latency": 3} }, "3 values of packet_latency", ""},
 		{"moved CPUs", func(o *observed) { o.rtt = [2]float64{140, 450} }, "", "140 ns to 450 ns"},
 		{"host unknown", func(o *observed) { o.host = nil }, "", "host CPU use not known"},
+		{"oversubscribed", func(o *observed) { o.oversubscribed = true }, "", "shared CPUs"},
 	}
 	for _, c := range cases {
 		o := calm()
