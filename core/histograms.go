@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
@@ -89,9 +91,7 @@ func (p *Platform) AddWriter(names ...string) (*hist.Writer, error) {
 	defer p.hists.Unlock()
 	p.hists.c.Add(w, len(p.histNames), nil)
 	p.histNames = append(p.histNames, names...)
-	p.hists.names = append(append(p.hists.names[:0], p.histNames...), metric.ISRToDPC)
-	p.hists.iv.Hists = make([]*hdrhistogram.PackedHistogram, len(p.hists.names))
-	p.hists.iv.Clamped = make([]uint64, len(p.hists.names))
+	p.nameHists()
 	return w, nil
 }
 
@@ -104,34 +104,58 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Interval is one closed interval of a platform's histograms (SetIntervals).
-type Interval struct {
-	Index      int   // its number in the schedule
-	Start, End int64 // on the platform's clock: the schedule's cuts, but the last ends with the run
-	// Hists holds every histogram, named by IntervalNames (an empty one has TotalCount
-	// 0), and Clamped how many values of each were clamped at its ceiling. Both belong to
-	// the platform: valid during the callback only (PackedHistogram.Clone keeps one).
-	Hists   []*hdrhistogram.PackedHistogram
-	Clamped []uint64
+// IntervalPart is one histogram of one closed interval of a platform's histograms
+// (SetIntervals), merged over the vCPUs.
+type IntervalPart struct {
+	Index      int    // the interval's number in the schedule
+	Start, End int64  // on the platform's clock: the schedule's cuts, but the last ends with the run
+	Name       string // the histogram's (IntervalNames)
+	// Hist holds its values (TotalCount 0 when none), Clamped how many of them were
+	// clamped at its ceiling. Hist belongs to the platform: valid during the callback only
+	// (PackedHistogram.Clone keeps one).
+	Hist    *hdrhistogram.PackedHistogram
+	Clamped uint64
+	Last    bool // the interval's last part
 }
 
-// IntervalNames returns the names of Interval.Hists, in order: the framework's
-// histograms (in Hist order), PlatformConfig.Hists, those of AddWriter, then
-// metric.ISRToDPC (the merge of the same- and cross-CPU halves).
+// IntervalNames returns the names of the histograms of an interval, in the order
+// CollectIntervals hands them out: by name.
 func (p *Platform) IntervalNames() []string {
 	p.hists.Lock()
 	defer p.hists.Unlock()
-	return append([]string(nil), p.hists.names...)
+	names := make([]string, len(p.hists.order))
+	for i, h := range p.hists.order {
+		names[i] = p.hists.names[h]
+	}
+	return names
 }
 
-// CollectIntervals hands fn (nil: none) every interval that has ended and that every
-// writer has handed over, in order, and adds them to what Metrics reports. It never
-// waits for a writer: it reports whether an interval that has ended still waits for one
-// (a vCPU in the middle of a long piece of work, a parked one it woke), so that the
-// caller looks again soon. Once the platform stopped, it hands out the rest, the last
-// interval ending at the stop. Any goroutine, one call at a time; not concurrently with
-// Start.
-func (p *Platform) CollectIntervals(fn func(Interval)) (waiting bool) {
+// nameHists names the collector's histograms: the framework's (in Hist order),
+// PlatformConfig.Hists, those of AddWriter, then metric.ISRToDPC (the sum of the same-
+// and cross-CPU halves); an interval's parts come in name order. Caller owns p or holds
+// hists.
+func (p *Platform) nameHists() {
+	h := &p.hists
+	h.names = append(append(h.names[:0], p.histNames...), metric.ISRToDPC)
+	h.order = h.order[:0]
+	for i := range h.names {
+		h.order = append(h.order, i)
+	}
+	slices.SortFunc(h.order, func(a, b int) int { return strings.Compare(h.names[a], h.names[b]) })
+	h.c.SetOrder(h.order)
+}
+
+// CollectIntervals hands fn (nil: none), one histogram at a time (IntervalPart), every
+// interval that has ended and that every writer has handed over, in order, and adds them
+// to what Metrics reports. Its work is bounded by budget, in histogram buckets (a few
+// nanoseconds each here, and tens in fn's encoding of them, say; 0: no limit): more
+// reports that an interval has parts left, for the caller to take in another call soon,
+// so that it spreads an interval's cost rather than take a busy CPU for long. It never
+// waits for a writer: waiting reports that an interval that has ended still waits for one
+// (a vCPU in the middle of a long piece of work, or a parked one, which it woke). Once the
+// platform stopped, it hands out the rest, the last interval ending at the stop, with no
+// budget. Any goroutine, one call at a time; not concurrently with Start.
+func (p *Platform) CollectIntervals(budget int, fn func(IntervalPart)) (more, waiting bool) {
 	h := &p.hists
 	h.Lock()
 	defer h.Unlock()
@@ -141,13 +165,13 @@ func (p *Platform) CollectIntervals(fn func(Interval)) (waiting bool) {
 	if fn == nil {
 		emit = nil
 	}
-	if p.state.Load() == platformStopped {
+	if h.stopped {
 		p.final(emit)
-		return false
+		return false, false
 	}
 	now := p.clock.Now()
 	p.syncOwned(now, false)
-	return h.c.Collect(now, emit)
+	return h.c.Collect(now, budget, emit)
 }
 
 // NextIntervalEnd returns when the next interval CollectIntervals will hand out ends, on
@@ -158,20 +182,11 @@ func (p *Platform) NextIntervalEnd() int64 {
 	return p.hists.c.NextEnd()
 }
 
-// emitInterval hands the collector's interval to fn with the merged ISR→DPC histogram.
-func (p *Platform) emitInterval(iv hist.Interval) {
+// emitPart hands the collector's part to fn, named.
+func (p *Platform) emitPart(pt hist.Part) {
 	h := &p.hists
-	out := &h.iv
-	n := copy(out.Hists, iv.Hists)
-	copy(out.Clamped, iv.Clamped)
-	isr := h.isr
-	isr.Reset()
-	isr.Merge(iv.Hists[HistISRToDPCSame])
-	isr.Merge(iv.Hists[HistISRToDPCCross])
-	out.Hists[n] = isr
-	out.Clamped[n] = iv.Clamped[HistISRToDPCSame] + iv.Clamped[HistISRToDPCCross]
-	out.Index, out.Start, out.End = iv.Index, iv.Start, iv.End
-	h.fn(*out)
+	h.fn(IntervalPart{Index: pt.Index, Start: pt.Start, End: pt.End, Name: h.names[pt.Hist],
+		Hist: pt.H, Clamped: pt.Clamped, Last: pt.Last})
 }
 
 // syncOwned makes the cut due at now (or, with flush, a cut at now) for the writers
@@ -196,7 +211,7 @@ func (p *Platform) syncOwned(now int64, flush bool) {
 }
 
 // final hands out what is left once the platform stopped. Caller holds hists.
-func (p *Platform) final(emit func(hist.Interval)) {
+func (p *Platform) final(emit func(hist.Part)) {
 	p.external.Lock()
 	defer p.external.Unlock()
 	p.hists.c.Final(p.hists.stoppedAt, emit)
@@ -211,7 +226,7 @@ func (p *Platform) final(emit func(hist.Interval)) {
 func (p *Platform) Metrics() *Metrics {
 	h := &p.hists
 	h.Lock()
-	if p.state.Load() == platformStopped {
+	if h.stopped {
 		p.final(nil)
 	} else {
 		now := p.clock.Now()
@@ -226,20 +241,14 @@ func (p *Platform) Metrics() *Metrics {
 		})
 	}
 	totals, clamped := h.c.Totals()
+	names := h.names
 	h.Unlock()
 	m := &Metrics{Hists: map[string]*hdrhistogram.Histogram{}, Counters: p.Counters(), Clamped: map[string]uint64{}}
 	for i, t := range totals {
-		m.Hists[p.histNames[i]] = t
+		m.Hists[names[i]] = t
 		if clamped[i] != 0 {
-			m.Clamped[p.histNames[i]] = clamped[i]
+			m.Clamped[names[i]] = clamped[i]
 		}
-	}
-	both := hist.NewLatency()
-	both.Merge(totals[HistISRToDPCSame])
-	both.Merge(totals[HistISRToDPCCross])
-	m.Hists[metric.ISRToDPC] = both
-	if n := clamped[HistISRToDPCSame] + clamped[HistISRToDPCCross]; n != 0 {
-		m.Clamped[metric.ISRToDPC] = n
 	}
 	return m
 }

@@ -2,6 +2,7 @@ package core_test
 
 import (
 	"runtime"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -50,22 +51,28 @@ type row struct {
 }
 
 // collector returns a CollectIntervals callback that appends a row per interval, with
-// the counts of names, and checks every interval is the next one.
-func collector(t *testing.T, p *core.Platform, rows *[]row, names ...string) func(core.Interval) {
+// the counts of names, and checks that intervals come in order, each whole, its
+// histograms in name order.
+func collector(t *testing.T, p *core.Platform, rows *[]row, names ...string) func(core.IntervalPart) {
 	all := p.IntervalNames()
-	return func(iv core.Interval) {
-		if iv.Index != len(*rows) {
-			t.Errorf("interval %d handed out after %d others", iv.Index, len(*rows))
+	if !slices.IsSorted(all) || len(all) != 7+len(p.Config().Hists)+1 {
+		t.Errorf("IntervalNames = %q: want every histogram, in name order", all)
+	}
+	counts, n := map[string]int64{}, 0
+	return func(pt core.IntervalPart) {
+		if pt.Index != len(*rows) || pt.Name != all[n] || pt.Last != (n == len(all)-1) {
+			t.Errorf("part %s (last %v) of interval %d after %d intervals and %d parts", pt.Name, pt.Last, pt.Index, len(*rows), n)
 		}
-		r := row{start: iv.Start, end: iv.End}
-		for _, n := range names {
-			for i, m := range all {
-				if m == n {
-					r.counts += " " + n + "=" + strconv.FormatInt(iv.Hists[i].TotalCount(), 10)
-				}
-			}
+		counts[pt.Name] = pt.Hist.TotalCount()
+		if n++; !pt.Last {
+			return
+		}
+		r := row{start: pt.Start, end: pt.End}
+		for _, name := range names {
+			r.counts += " " + name + "=" + strconv.FormatInt(counts[name], 10)
 		}
 		*rows = append(*rows, r)
+		n = 0
 	}
 }
 
@@ -95,12 +102,12 @@ func TestIntervalsAreCutByTime(t *testing.T) {
 	var rows []row
 	collect := collector(t, p, &rows, "dpc_duration", "extra", "isr_to_dpc")
 	waitFor(t, "the four intervals that ended", func() bool {
-		p.CollectIntervals(collect)
+		p.CollectIntervals(1, collect) // a part at a time
 		return len(rows) == 4
 	})
 	ft.set(6500)
 	p.Stop()
-	p.CollectIntervals(collect)
+	p.CollectIntervals(1, collect) // no budget once stopped
 	want := []row{
 		{1000, 2000, " dpc_duration=2 extra=2 isr_to_dpc=2"},
 		{2000, 3000, " dpc_duration=0 extra=0 isr_to_dpc=0"},
@@ -165,7 +172,10 @@ func TestDPCSpanningTheWarmupCut(t *testing.T) {
 	var rows []row
 	collect := collector(t, p, &rows, "pkt", "dpc_duration", "isr_to_dpc")
 	returned := make(chan bool)
-	go func() { returned <- p.CollectIntervals(collect) }()
+	go func() {
+		_, waiting := p.CollectIntervals(0, collect)
+		returned <- waiting
+	}()
 	select {
 	case waiting := <-returned:
 		if !waiting || len(rows) != 0 {
@@ -176,7 +186,7 @@ func TestDPCSpanningTheWarmupCut(t *testing.T) {
 	}
 	close(release)
 	waitFor(t, "interval 0", func() bool {
-		p.CollectIntervals(collect)
+		p.CollectIntervals(0, collect)
 		return len(rows) == 1
 	})
 	if want := (row{1000, 2000, " pkt=3 dpc_duration=2 isr_to_dpc=2"}); rows[0] != want {

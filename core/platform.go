@@ -8,11 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/core/hist"
-	"github.com/ndisbench/ndisbench/results/metric"
 	"github.com/ndisbench/ndisbench/rings"
 )
 
@@ -80,12 +77,12 @@ type Platform struct {
 	hists     struct { // the collector's side of the histograms; one collector at a time
 		sync.Mutex
 		c         *hist.Collector
-		names     []string                      // IntervalNames
-		iv        Interval                      // the interval being handed out (reused)
-		isr       *hdrhistogram.PackedHistogram // its merged ISR→DPC histogram
-		fn        func(Interval)                // CollectIntervals' callback, during the call
-		emit      func(hist.Interval)           // p.emitInterval, bound once
-		stoppedAt int64                         // the clock at Stop: the last interval's end
+		names     []string           // the collector's histograms, by number
+		order     []int              // their numbers in name order
+		fn        func(IntervalPart) // CollectIntervals' callback, during the call
+		emit      func(hist.Part)    // p.emitPart, bound once
+		stopped   bool               // Stop has stopped the vCPUs: the final collection is due
+		stoppedAt int64              // the clock then: the last interval's end
 	}
 	state      atomic.Int32 // platformNew → platformRunning → platformStopped
 	ran        atomic.Bool  // the vCPU threads were started (they own their recorders from then on)
@@ -160,11 +157,7 @@ func NewPlatform(cfg PlatformConfig) (*Platform, error) {
 	p.histNames = append(p.histNames, cfg.Hists...)
 	h := &p.hists
 	h.c = hist.NewCollector()
-	h.names = append(append([]string(nil), p.histNames...), metric.ISRToDPC)
-	h.iv.Hists = make([]*hdrhistogram.PackedHistogram, len(h.names))
-	h.iv.Clamped = make([]uint64, len(h.names))
-	h.isr = hdrhistogram.NewPacked(hist.Lowest, hist.Highest, hist.Digits)
-	h.emit = p.emitInterval
+	h.emit = p.emitPart
 	p.gapFrom = math.MinInt64
 	p.external.rec = newRecorder(extra, false) // seldom used: its memory comes when it records
 	h.c.Add(p.external.rec.w, 0, nil)
@@ -181,6 +174,8 @@ func NewPlatform(cfg PlatformConfig) (*Platform, error) {
 		p.vcpus = append(p.vcpus, v)
 		p.allCPUs |= 1 << uint(i)
 	}
+	h.c.AddSum(int(HistISRToDPCSame), int(HistISRToDPCCross)) // metric.ISRToDPC
+	p.nameHists()
 	lv, err := p.allocVector(cfg.LineCPU)
 	if err != nil {
 		return nil, err
@@ -265,7 +260,7 @@ func (p *Platform) Stop() {
 // totals.
 func (p *Platform) stopped() {
 	p.hists.Lock()
-	p.hists.stoppedAt = p.clock.Now()
+	p.hists.stopped, p.hists.stoppedAt = true, p.clock.Now()
 	p.hists.Unlock()
 	p.external.Lock()
 	p.external.rec.w.Close()

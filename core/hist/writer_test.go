@@ -16,8 +16,8 @@ var one = []hist.Layout{{Lowest: 1, Highest: 1000, Digits: 3}}
 // collect runs c.Collect(now) and returns the intervals it handed out, as
 // [index, start, end, count, clamped] rows.
 func collect(c *hist.Collector, now int64) (rows [][5]int64, waiting bool) {
-	waiting = c.Collect(now, func(iv hist.Interval) {
-		rows = append(rows, [5]int64{int64(iv.Index), iv.Start, iv.End, iv.Hists[0].TotalCount(), int64(iv.Clamped[0])})
+	_, waiting = c.Collect(now, 0, func(p hist.Part) {
+		rows = append(rows, [5]int64{int64(p.Index), p.Start, p.End, p.H.TotalCount(), int64(p.Clamped)})
 	})
 	return rows, waiting
 }
@@ -91,8 +91,8 @@ func TestCollectorFinal(t *testing.T) {
 	w.RecordAt(0, 1260, 3)
 	w.Close()
 	var rows [][5]int64
-	c.Final(1275, func(iv hist.Interval) {
-		rows = append(rows, [5]int64{int64(iv.Index), iv.Start, iv.End, iv.Hists[0].TotalCount(), int64(iv.Clamped[0])})
+	c.Final(1275, func(p hist.Part) {
+		rows = append(rows, [5]int64{int64(p.Index), p.Start, p.End, p.H.TotalCount(), int64(p.Clamped)})
 	})
 	want := [][5]int64{{0, 1000, 1100, 1, 0}, {1, 1100, 1200, 0, 0}, {2, 1200, 1275, 2, 1}}
 	if len(rows) != len(want) {
@@ -155,18 +155,18 @@ func TestWriterLosesNothing(t *testing.T) {
 		}
 	}()
 	got := map[int]int64{}
-	check := func(iv hist.Interval) {
-		h := iv.Hists[0]
-		if h.TotalCount() != 0 && (h.Min() != int64(iv.Index)+1 || h.Max() != int64(iv.Index)+1) {
-			t.Errorf("interval %d holds values %d..%d, want only %d", iv.Index, h.Min(), h.Max(), iv.Index+1)
+	check := func(p hist.Part) {
+		h := p.H
+		if h.TotalCount() != 0 && (h.Min() != int64(p.Index)+1 || h.Max() != int64(p.Index)+1) {
+			t.Errorf("interval %d holds values %d..%d, want only %d", p.Index, h.Min(), h.Max(), p.Index+1)
 		}
-		got[iv.Index] += h.TotalCount()
+		got[p.Index] += h.TotalCount()
 	}
 	for i := 0; !w.Closed(); i++ {
 		if i%50 == 0 {
 			c.Flush(now.Load(), runtime.Gosched)
 		}
-		c.Collect(now.Load(), check)
+		c.Collect(now.Load(), 1, check) // one part at a time
 		runtime.Gosched()
 	}
 	wg.Wait()

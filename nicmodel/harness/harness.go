@@ -46,10 +46,13 @@ type Options struct {
 	// Interval is the length of the histogram intervals of Report.Intervals; 0: 1s. A
 	// length beyond the run gives one interval: the run without cuts.
 	Interval time.Duration
-	// OnInterval, when set, is given each interval of the measured window as it closes,
-	// in order, on the goroutine that called Run, and Report.Intervals stays empty: a
-	// caller that writes them out as they come keeps memory flat however long the run.
-	// The histograms are valid during the call only (PackedHistogram.Clone keeps one).
+	// OnInterval, when set, is given the histograms of each interval of the measured
+	// window as it closes, and Report.Intervals stays empty: a caller that writes them out
+	// as they come keeps memory flat however long the run. An interval comes in several
+	// calls, one per histogram that recorded anything, in name order (a caller that writes
+	// each as it comes spreads the work over a few milliseconds rather than take a busy
+	// CPU for long); intervals come in order; calls are made on the goroutine that called
+	// Run. The histograms are valid during the call only (PackedHistogram.Clone keeps one).
 	OnInterval func(Interval)
 	// Limits, when set, replaces DefaultLimits in the run's verdict (Report.Validity).
 	Limits *Limits

@@ -36,10 +36,11 @@ type rig struct {
 	atWarm     map[string]uint64                        // the framework's counters as the warm-up ended
 	started    time.Time                                // wall clock at the end of the warm-up
 	warmEnd    int64                                    // and on the run's clock
+	period     time.Duration                            // Options.Interval
 	onInterval func(Interval)                           // Options.OnInterval
 	intervals  []Interval                               // finished intervals, when kept (no OnInterval)
-	ivNames    []string                                 // core.Platform.IntervalNames
-	ivHists    map[string]*hdrhistogram.PackedHistogram // an interval's non-empty histograms (reused)
+	cur        map[string]*hdrhistogram.PackedHistogram // the interval being handed out, when kept
+	ivHists    map[string]*hdrhistogram.PackedHistogram // one part for OnInterval (reused)
 
 	waitLimit time.Duration // how long the drain and the R11 probe may wait
 }
@@ -181,7 +182,7 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	r.checkHalted(rep, counters)
 	r.p.Stop()
 	host.measureRTT(1)
-	r.p.CollectIntervals(r.emit) // the rest: the last interval ends with the drain
+	r.p.CollectIntervals(0, r.emit) // the rest: the last interval ends with the drain
 	rep.Intervals = r.intervals
 	r.report(rep, counters, drained)
 	lim := DefaultLimits()
@@ -232,9 +233,14 @@ const startSettle = 2 * time.Millisecond
 // collectDelay is how long after an interval's end the run collects it: every writer
 // has made the cut by then unless it is in the middle of a long piece of work (or parked:
 // the collection wakes it). collectRetry is how soon it looks again while one waits.
+// collectBudget is how many histogram buckets one collection takes (about 0.1 ms of
+// work, writing included): an interval's histograms are collected and written a few
+// at a time, collectStep apart, so that the collector never takes a busy CPU for long.
 const (
-	collectDelay = 2 * time.Millisecond
-	collectRetry = 5 * time.Millisecond
+	collectDelay  = 2 * time.Millisecond
+	collectRetry  = 5 * time.Millisecond
+	collectStep   = time.Millisecond
+	collectBudget = 4096
 )
 
 // startIntervals cuts the platform's histograms on tl: the warm-up, then intervals of
@@ -247,11 +253,10 @@ func (r *rig) startIntervals(tl traffic.Timeline, opts Options) error {
 	if err := r.p.SetIntervals(hist.NewSchedule(tl.WarmEnd, int64(period), tl.End)); err != nil {
 		return err
 	}
-	r.warmEnd = tl.WarmEnd
+	r.warmEnd, r.period = tl.WarmEnd, period
 	r.started = time.Now().Add(time.Duration(tl.WarmEnd - r.clock.Now()))
 	r.onInterval = opts.OnInterval
-	r.ivNames = r.p.IntervalNames()
-	r.ivHists = make(map[string]*hdrhistogram.PackedHistogram, len(r.ivNames))
+	r.ivHists = make(map[string]*hdrhistogram.PackedHistogram, 1)
 	return nil
 }
 
@@ -274,19 +279,30 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts Options) {
 	defer warm.Stop()
 	cut := time.NewTimer(time.Hour)
 	defer cut.Stop()
-	// The next collection: a little after the next interval's end, or, while one waits
-	// for a writer, soon. The last interval ends with the run: the collection after the
-	// run (run, once the platform stopped) hands it out.
-	plan := func(waiting bool) {
-		if waiting {
+	// The next collection: a step later while an interval has parts left; soon while one
+	// waits for a writer; else a little after the next interval's end. The last interval
+	// ends with the run: the collection after the run (run, once the platform stopped)
+	// hands it out.
+	plan := func(more, waiting bool) {
+		switch next := r.p.NextIntervalEnd(); {
+		case more:
+			cut.Reset(collectStep)
+		case waiting:
 			cut.Reset(collectRetry)
-		} else if next := r.p.NextIntervalEnd(); next != math.MaxInt64 {
+		case next != math.MaxInt64:
 			cut.Reset(until(next + int64(collectDelay)))
-		} else {
+		default:
 			cut.Stop()
 		}
 	}
-	plan(false)
+	collect := func() (more, waiting bool) {
+		budget := collectBudget
+		if r.clock.Now()-r.p.NextIntervalEnd() > int64(r.period) {
+			budget = 0 // more than an interval behind (short intervals): catch up
+		}
+		return r.p.CollectIntervals(budget, r.emit)
+	}
+	plan(false, false)
 	total := r.sc.Warmup + r.sc.Duration
 	for {
 		select {
@@ -299,7 +315,7 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts Options) {
 		case <-warm.C:
 			r.atWarm = r.p.Counters()
 		case <-cut.C:
-			plan(r.p.CollectIntervals(r.emit))
+			plan(collect())
 		case <-tick:
 			st := r.nic.Stats()
 			opts.Progress(Progress{
@@ -313,31 +329,34 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts Options) {
 	}
 }
 
-// emit takes one closed interval of the platform's histograms (the generator's lag
-// among them): to Options.OnInterval, or kept in sparse form for the report.
-func (r *rig) emit(iv core.Interval) {
-	hs := r.ivHists
-	clear(hs)
-	for i, h := range iv.Hists {
-		if h.TotalCount() != 0 {
-			hs[r.ivNames[i]] = h
-		}
-	}
-	out := Interval{
-		Start:  time.Duration(iv.Start - r.warmEnd),
-		Length: time.Duration(iv.End - iv.Start),
+// emit takes one histogram of a closed interval (the generator's lag among them): to
+// Options.OnInterval, or kept in sparse form for the report.
+func (r *rig) emit(pt core.IntervalPart) {
+	empty := pt.Hist.TotalCount() == 0
+	iv := Interval{
+		Start:  time.Duration(pt.Start - r.warmEnd),
+		Length: time.Duration(pt.End - pt.Start),
 		Base:   r.started,
-		Hists:  hs,
 	}
 	if r.onInterval != nil {
-		r.onInterval(out)
+		if !empty {
+			clear(r.ivHists)
+			r.ivHists[pt.Name] = pt.Hist
+			iv.Hists = r.ivHists
+			r.onInterval(iv)
+		}
 		return
 	}
-	out.Hists = make(map[string]*hdrhistogram.PackedHistogram, len(hs))
-	for name, h := range hs {
-		out.Hists[name] = h.Clone()
+	if r.cur == nil {
+		r.cur = map[string]*hdrhistogram.PackedHistogram{}
 	}
-	r.intervals = append(r.intervals, out)
+	if !empty {
+		r.cur[pt.Name] = pt.Hist.Clone()
+	}
+	if pt.Last {
+		iv.Hists, r.cur = r.cur, nil
+		r.intervals = append(r.intervals, iv)
+	}
 }
 
 // drain waits until every written packet was indicated and nothing is left to run, with

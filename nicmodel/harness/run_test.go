@@ -381,13 +381,21 @@ func TestRunIntervalsAddUp(t *testing.T) {
 		var got []harness.Interval
 		opts := harness.Options{Interval: period}
 		if streamed {
+			last := ""
 			opts.OnInterval = func(iv harness.Interval) {
-				kept := map[string]*hdrhistogram.PackedHistogram{}
-				for name, h := range iv.Hists {
-					kept[name] = h.Clone() // valid during the call only
+				if len(iv.Hists) != 1 {
+					t.Errorf("OnInterval given %d histograms at once, want one", len(iv.Hists))
 				}
-				iv.Hists = kept
-				got = append(got, iv)
+				if len(got) == 0 || got[len(got)-1].Start != iv.Start {
+					got, last = append(got, iv), ""
+					got[len(got)-1].Hists = map[string]*hdrhistogram.PackedHistogram{}
+				}
+				for name, h := range iv.Hists {
+					if name <= last {
+						t.Errorf("%s after %s: want name order", name, last)
+					}
+					got[len(got)-1].Hists[name], last = h.Clone(), name // valid during the call only
+				}
 			}
 		}
 		rep, err := harness.Run(context.Background(), sc, opts)
