@@ -37,7 +37,7 @@ var histNames = [numHists]string{
 	HistBatchDuration: metric.BatchDuration,
 }
 
-// Name returns the histogram's result-file name. Metrics and RotateHistograms add one
+// Name returns the histogram's result-file name. Metrics and CollectIntervals add one
 // more, metric.ISRToDPC: the merge of the same- and cross-CPU halves.
 func (h Hist) Name() string {
 	if h >= 0 && h < numHists {

@@ -5,9 +5,10 @@
 // merged histograms, the counters, the rates and the measured window period by period.
 //
 // Every timestamp and injected cost of a run goes through its clock (Options.Clock).
-// The harness's own waits do not: the warm-up cut, the interval rotations, the progress
-// ticks and the drain deadline are real time, which is what the real clock needs; a
-// simulated-time engine will drive those from its virtual clock.
+// The histograms' cuts are times of that clock too; the harness's own waits are not:
+// when it collects the intervals, the progress ticks and the drain deadline are real
+// time, which is what the real clock needs; a simulated-time engine will drive those
+// from its virtual clock.
 //
 // The harness leaves process-wide state alone: GOMAXPROCS is the caller's choice (a
 // platform of n spinning vCPUs wants core.GOMAXPROCSNeeded(n); Report.Platform says
