@@ -43,6 +43,7 @@ type vcpu struct {
 	busy    atomic.Bool // the vCPU has taken work and not finished it (for Platform.Idle)
 
 	lastTurn int64        // the loop top's last clock reading; 0 after a park (no gap)
+	turnAt   int64        // that reading, until the turn's first piece of work takes it as its start
 	gapMax   atomic.Int64 // the longest gap between two turns in the measured window (Platform.LoopGaps)
 
 	pinned bool  // set before Start returns
@@ -171,7 +172,7 @@ func (v *vcpu) turn(now int64) {
 	if now-last > v.gapMax.Load() {
 		v.noteGap(now)
 	}
-	v.lastTurn = now
+	v.lastTurn, v.turnAt = now, now
 	r := v.rec
 	r.turn = r.w.Tick(now)
 	if r.w.Converting() {
@@ -181,6 +182,17 @@ func (v *vcpu) turn(now int64) {
 		}
 		r.w.StepN(int(took / 16))
 	}
+}
+
+// startTime returns the start of a piece of work: the turn's clock reading for its
+// first (read after the work was seen, so after it was raised or queued), a new reading
+// for the others. One clock read per turn, not two.
+func (v *vcpu) startTime() int64 {
+	if t := v.turnAt; t != 0 {
+		v.turnAt = 0
+		return t
+	}
+	return v.p.clock.Now()
 }
 
 // noteGap records a new longest gap between turns, counting only its part in the
@@ -206,7 +218,7 @@ func (v *vcpu) serveInterrupts() {
 			slot := bits.TrailingZeros64(m)
 			e := v.vectors[slot]
 			raised := e.raisedAt.Swap(0)
-			start := p.clock.Now()
+			start := v.startTime()
 			v.rec.inc(CtrInterrupts)
 			if raised != 0 {
 				v.rec.record(HistIRQDelivery, start-raised)
@@ -340,7 +352,7 @@ func (v *vcpu) runDPC(o *dpcObject) {
 	}
 	p := v.p
 	rec := v.rec
-	start := p.clock.Now()
+	start := v.startTime()
 	if p.obs != nil {
 		p.observe(v, Event{Kind: EventDPCStart, Time: start, Interrupt: ix, Message: o.msg, By: int(by), Requeued: requeued})
 	}
