@@ -229,7 +229,8 @@ func (d *Dir) IntervalLog() (*IntervalLogStream, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results: write dir %s: %w", d.path, err)
 	}
-	s := &IntervalLogStream{f: f, path: f.Name()}
+	s := &IntervalLogStream{f: f, path: f.Name(), lw: newLogWriter(f), ratios: map[string]bool{}}
+	s.lw.warm() // before the run: what it writes then allocates nothing
 	d.streams = append(d.streams, s)
 	return s, nil
 }

@@ -26,6 +26,7 @@ type IntervalLogStream struct {
 	f      *os.File
 	path   string
 	lw     *IntervalLogWriter
+	begun  bool            // the header is written
 	ratios map[string]bool // tags whose max value ratio is set
 	err    error           // the first error: Commit returns it
 	closed bool
@@ -46,11 +47,11 @@ func (s *IntervalLogStream) begin(start time.Time) error {
 	switch {
 	case s.closed:
 		return errStreamClosed
-	case s.err != nil || s.lw != nil:
+	case s.err != nil || s.begun:
 		return s.err
 	}
-	s.lw, s.err = NewIntervalLogWriter(s.f, start)
-	s.ratios = map[string]bool{}
+	s.begun = true
+	s.err = s.lw.header(start)
 	return s.err
 }
 
@@ -64,22 +65,28 @@ func (s *IntervalLogStream) WriteSet(set IntervalSet) error {
 		return errStreamClosed
 	case s.err != nil:
 		return s.err
-	case s.lw == nil:
+	case !s.begun:
 		s.err = errors.New("results: interval log stream: WriteSet before Begin")
 		return s.err
 	}
-	for _, tags := range [][]string{sortedKeys(set.Histograms), sortedKeys(set.Packed)} {
-		for _, tag := range tags {
-			if s.ratios[tag] {
-				continue
-			}
-			s.ratios[tag] = true
-			if u := metric.Unit(tag); u != "" && u != metric.Nanoseconds {
-				if err := s.lw.SetMaxValueRatio(tag, 1); err != nil {
-					s.err = err
-					return err
-				}
-			}
+	ratio := func(tag string) error {
+		if s.ratios[tag] {
+			return nil
+		}
+		s.ratios[tag] = true
+		if u := metric.Unit(tag); u != "" && u != metric.Nanoseconds {
+			return s.lw.SetMaxValueRatio(tag, 1)
+		}
+		return nil
+	}
+	for tag := range set.Histograms {
+		if s.err = ratio(tag); s.err != nil {
+			return s.err
+		}
+	}
+	for tag := range set.Packed {
+		if s.err = ratio(tag); s.err != nil {
+			return s.err
 		}
 	}
 	if err := s.lw.WriteSet(set); err != nil {

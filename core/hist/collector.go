@@ -93,8 +93,10 @@ func (c *Collector) resize() {
 	c.total, c.scratch, c.clamped, c.order = c.total[:0], c.scratch[:0], c.clamped[:0], nil
 	for i := range c.Len() {
 		l := c.layout(i)
-		c.total = append(c.total, hdrhistogram.New(l.Lowest, l.Highest, l.Digits))
-		c.scratch = append(c.scratch, hdrhistogram.NewPacked(l.Lowest, l.Highest, l.Digits))
+		t := hdrhistogram.New(l.Lowest, l.Highest, l.Digits)
+		t.Reset() // touches its memory: no page fault at the first interval
+		c.total = append(c.total, t)
+		c.scratch = append(c.scratch, PreallocPacked(l))
 		c.clamped = append(c.clamped, 0)
 	}
 }

@@ -2,6 +2,7 @@ package hist
 
 import (
 	"math"
+	"sync"
 	"sync/atomic"
 	"unsafe"
 
@@ -134,14 +135,52 @@ type writerHot struct {
 }
 
 // NewWriter returns a writer of histograms with layouts, on the schedule Always until
-// SetSchedule. With prefault, both sets are allocated and their pages touched now;
-// otherwise a histogram's memory is allocated when it first records.
+// SetSchedule. With prefault, its memory is all allocated and touched now: both dense
+// sets, and two snapshots with room for every bucket (PreallocPacked), so that in steady
+// state neither the owner nor the collector allocates, and no page fault lands on a busy
+// CPU at a cut; otherwise a histogram's memory is allocated when it first records.
 func NewWriter(layouts []Layout, prefault bool) *Writer {
 	w := &Writer{layouts: layouts, spare: newSet(layouts, prefault)}
 	w.active = newSet(layouts, prefault)
+	if prefault {
+		for range 2 {
+			s := w.newSnapshot()
+			for i, l := range layouts {
+				s.Hists[i] = PreallocPacked(l)
+			}
+			s.next, w.local = w.local, s
+		}
+	}
 	w.done.Store(math.MinInt64)
 	w.SetSchedule(Always)
 	return w
+}
+
+func (w *Writer) newSnapshot() *Snapshot {
+	return &Snapshot{Hists: make([]*hdrhistogram.PackedHistogram, len(w.layouts)), Clamped: make([]uint64, len(w.layouts))}
+}
+
+// prototypes holds a full sparse histogram per layout, for PreallocPacked to copy.
+var prototypes sync.Map // Layout → *hdrhistogram.PackedHistogram
+
+// PreallocPacked returns an empty sparse histogram with l's range and precision and
+// room for every bucket, with counts of the widest kind: recording into it, merging into
+// it or resetting it never allocates. Its memory is touched: it takes no page fault.
+func PreallocPacked(l Layout) *hdrhistogram.PackedHistogram {
+	proto, ok := prototypes.Load(l)
+	if !ok {
+		var d Dense
+		d.init(l.Lowest, l.Highest, l.Digits)
+		p := d.NewPacked()
+		_ = p.RecordValues(0, 1<<40) // counts of 8 bytes from the start
+		for i := 1; i < d.n; i++ {
+			_ = p.RecordValues(d.value(i), 1)
+		}
+		proto, _ = prototypes.LoadOrStore(l, p)
+	}
+	p := proto.(*hdrhistogram.PackedHistogram).Clone()
+	p.Reset()
+	return p
 }
 
 // SetSchedule puts w on s: it records into the warm-up (or, on Always, the one
@@ -290,7 +329,7 @@ func (w *Writer) takeSnapshot(index int) *Snapshot {
 		w.local = s.next
 		s.next = nil
 	} else {
-		s = &Snapshot{Hists: make([]*hdrhistogram.PackedHistogram, len(w.layouts)), Clamped: make([]uint64, len(w.layouts))}
+		s = w.newSnapshot()
 	}
 	s.Index = index
 	return s

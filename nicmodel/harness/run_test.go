@@ -409,13 +409,16 @@ func TestRunIntervalsAddUp(t *testing.T) {
 		} else {
 			got = rep.Intervals
 		}
-		if len(got) != 10 {
+		// Ten periods, on the grid; streamed, one in which nothing at all was recorded (a
+		// host that stalled the run for a whole period) has no call.
+		if len(got) != 10 && (!streamed || len(got) == 0 || len(got) > 10) {
 			t.Fatalf("%d intervals for a %v run cut every %v, want 10", len(got), sc.Duration, period)
 		}
 		sums := map[string]int64{}
 		for i, iv := range got {
-			if iv.Start != time.Duration(i)*period || (iv.Length != period && i < 9) || iv.Length < period {
-				t.Errorf("interval %d: start %v length %v; want %v and %v (the last at least that)", i, iv.Start, iv.Length, time.Duration(i)*period, period)
+			k := int(iv.Start / period)
+			if iv.Start != time.Duration(k)*period || k < i || k > 9 || (iv.Length != period && k < 9) || iv.Length < period {
+				t.Errorf("interval %d: start %v length %v; want a multiple of %v, and that long (the last at least)", i, iv.Start, iv.Length, period)
 			}
 			if !iv.Base.Equal(rep.Started) {
 				t.Errorf("interval %d counts from %v, the run started at %v", i, iv.Base, rep.Started)
