@@ -253,11 +253,12 @@ func (p *Platform) Metrics() *Metrics {
 	return m
 }
 
-// LoopGaps returns, for each vCPU, the longest it went between two turns of its loop
-// in the measured window (from SetIntervals' start), in nanoseconds: how long nothing
-// looked at its interrupts and DPCs, a turn's own work included (an ISR or a DPC as long
-// as the gap shows in isr_duration or dpc_duration too). Time parked is no gap. Safe
-// while running.
+// LoopGaps returns, for each vCPU, the longest it went without looking at its
+// interrupts and DPCs in the measured window (from SetIntervals' start), in nanoseconds:
+// from the end of the last ISR or DPC handler it ran (or its last turn that found no
+// work) to the top of its next turn. A handler's own run is no gap (isr_duration and
+// dpc_duration have those), nor is time parked: a long gap is time the host took the
+// vCPU's thread away, or a yield that found others to run. Safe while running.
 func (p *Platform) LoopGaps() []int64 {
 	gaps := make([]int64, len(p.vcpus))
 	for i, v := range p.vcpus {

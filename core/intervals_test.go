@@ -203,13 +203,18 @@ func TestDPCSpanningTheWarmupCut(t *testing.T) {
 }
 
 // TestLoopGapsCountTheMeasuredWindow: a vCPU's longest gap between two turns of its
-// loop is exact on a clock that jumps, and only its part after the warm-up counts.
+// loop is exact on a clock that jumps, only its part after the warm-up counts, and a
+// DPC's own run, however long, is no gap.
 func TestLoopGapsCountTheMeasuredWindow(t *testing.T) {
 	p, ft := startCut(t, core.PlatformConfig{VCPUs: 1, Idle: core.IdleSpinPark}, hist.Schedule{Start: 3000, Length: 1e6, Last: 1})
 	var ran atomic.Int32
+	var work atomic.Int64
 	ix := mustRegister(t, p, nil, lineChars(
 		func(any) core.ISRResult { return core.ISRResult{Recognized: true} },
-		func(any, *core.DPCCall) { ran.Add(1) }), nil)
+		func(any, *core.DPCCall) {
+			p.Clock().Spin(time.Duration(work.Load()))
+			ran.Add(1)
+		}), nil)
 	turnAt := func(at int64) {
 		ft.set(at)
 		n := ran.Load()
@@ -223,8 +228,15 @@ func TestLoopGapsCountTheMeasuredWindow(t *testing.T) {
 	}
 	turnAt(5000) // a gap of 4000, 2000 of it measured
 	turnAt(5500)
+	work.Store(50000)
+	turnAt(6000) // a DPC from 6000 to 56000
+	work.Store(0)
+	turnAt(57000) // 1000 after it
 	if g := p.LoopGaps(); len(g) != 1 || g[0] != 2000 {
 		t.Errorf("LoopGaps = %v, want [2000]", g)
+	}
+	if m := p.Metrics(); m.Hist("dpc_duration").Max() < 50000 {
+		t.Errorf("dpc_duration max %d, want the 50000 DPC", m.Hist("dpc_duration").Max())
 	}
 }
 

@@ -19,7 +19,7 @@ import (
 //   - dpcq: any goroutine pushes (Interrupt.queue); only the vCPU pops.
 //   - A waker publishes first (pending or dpcq), then calls wake; the vCPU prepares to
 //     park first, then re-checks pending, dpcq and stop (see park.Parker's invariants).
-//   - rec, call, vectors' dispatch state, lastTurn: the vCPU's thread only (rec's
+//   - rec, call, vectors' dispatch state, lastTurn, workEnd: the vCPU's thread only (rec's
 //     histograms: see hist.Writer); gapMax: the vCPU stores, anyone loads.
 
 // vcpu is one simulated CPU: a goroutine locked to an OS thread, pinned to a real CPU
@@ -43,6 +43,7 @@ type vcpu struct {
 	busy    atomic.Bool // the vCPU has taken work and not finished it (for Platform.Idle)
 
 	lastTurn int64        // the loop top's last clock reading; 0 after a park (no gap)
+	workEnd  int64        // when the last ISR or DPC handler returned
 	turnAt   int64        // that reading, until the turn's first piece of work takes it as its start
 	gapMax   atomic.Int64 // the longest gap between two turns in the measured window (Platform.LoopGaps)
 
@@ -169,7 +170,7 @@ func (v *vcpu) loop() {
 // DPCs still hands its interval over within a few turns.
 func (v *vcpu) turn(now int64) {
 	last := v.lastTurn
-	if now-last > v.gapMax.Load() {
+	if now-max(last, v.workEnd) > v.gapMax.Load() {
 		v.noteGap(now)
 	}
 	v.lastTurn, v.turnAt = now, now
@@ -195,13 +196,15 @@ func (v *vcpu) startTime() int64 {
 	return v.p.clock.Now()
 }
 
-// noteGap records a new longest gap between turns, counting only its part in the
-// measured window (Platform.LoopGaps). Off the hot path: a new maximum is rare.
+// noteGap records a new longest gap before a turn: from the end of the last handler
+// the vCPU ran, or the last turn if that was later (one that found no work), to now;
+// only its part in the measured window counts (Platform.LoopGaps). Off the hot path: a
+// new maximum is rare.
 func (v *vcpu) noteGap(now int64) {
 	if v.lastTurn == 0 {
 		return // the first turn, or the first after a park
 	}
-	if g := now - max(v.lastTurn, v.p.gapFrom); g > v.gapMax.Load() {
+	if g := now - max(v.lastTurn, v.workEnd, v.p.gapFrom); g > v.gapMax.Load() {
 		v.gapMax.Store(g)
 	}
 }
@@ -263,6 +266,7 @@ func (v *vcpu) dispatchMessage(e *vectorEntry, start int64) {
 		ix.lock.unlock()
 	}
 	end := p.clock.Now()
+	v.workEnd = end
 	v.rec.inc(CtrISRCalls)
 	v.rec.record(HistISRDuration, end-start)
 	if !res.Recognized {
@@ -294,6 +298,7 @@ func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
 		}
 		res := ix.chars.ISR(ix.ctx)
 		end := p.clock.Now()
+		v.workEnd = end
 		v.rec.inc(CtrISRCalls)
 		v.rec.record(HistISRDuration, end-t0)
 		if res.Recognized {
@@ -380,6 +385,7 @@ func (v *vcpu) runDPC(o *dpcObject) {
 		ix.chars.DPC(ix.ctx, call)
 	}
 	end := p.clock.Now()
+	v.workEnd = end
 	d := end - start
 	rec.inc(CtrDPCs)
 	rec.record(HistDPCDuration, d)

@@ -101,9 +101,9 @@ type Report struct {
 	// Clamped holds, for each histogram that had any in the measured window, how many
 	// values were beyond its ceiling (recorded as the ceiling).
 	Clamped map[string]uint64
-	// VCPUGapMaxNs holds each vCPU's longest gap between two turns of its loop in the
-	// measured window (core.Platform.LoopGaps): how long nothing looked at its
-	// interrupts and DPCs, a turn's own work included; time parked is no gap.
+	// VCPUGapMaxNs holds each vCPU's longest gap between turns of its loop in the
+	// measured window (core.Platform.LoopGaps): how long it did not look at its
+	// interrupts and DPCs, its handlers' own runs and time parked left out.
 	VCPUGapMaxNs []int64
 
 	// Validity is the verdict on the run: whether its figures measure the model or a
