@@ -84,7 +84,8 @@ Other flags:
   -count N           repeat every run N times, interleaved A B A B (default 1)
   -retries N         run a run that was not a valid measurement again, up to N times;
                      every attempt is kept in result.json (default 0)
-  -interval D        period of the .hlog's interval histograms (default 1s)
+  -interval D        period of the .hlog's interval histograms (default 1s; one longer
+                     than the run makes no cut)
   -o DIR             result directory (default bench-results/<scenario>-<time>)
   -json              print result.json on stdout instead of the table
 
