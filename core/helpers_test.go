@@ -104,42 +104,5 @@ func TestInfoReportsHowThePlatformRuns(t *testing.T) {
 	}
 }
 
-// TestResetHistogramsKeepsCounters checks the warm-up cut: the framework's histograms
-// restart empty for work published after ResetHistograms; counters keep the whole run,
-// and so do extra histograms, whose writers make their own cut.
-func TestResetHistogramsKeepsCounters(t *testing.T) {
-	p := newPlatform(t, core.PlatformConfig{VCPUs: 2, NoPin: true, Idle: core.IdleSpinPark, Hists: []string{"own_cut"}})
-	own, _ := p.HistID("own_cut")
-	ix, err := p.RegisterInterrupt(nil, core.InterruptCharacteristics{
-		ISR:     func(any) core.ISRResult { return core.ISRResult{Recognized: true} },
-		DPC:     func(_ any, c *core.DPCCall) { p.Record(c.CPU, own, 7) },
-		Disable: func(any) {},
-		Enable:  func(any) {},
-	}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	queueAndWait := func(n int) {
-		for i := 0; i < n; i++ {
-			ix.QueueDPC(0, core.CPUs(i%2), nil)
-			waitFor(t, "the DPC to run", p.Idle)
-		}
-	}
-	queueAndWait(5)
-	p.ResetHistograms()
-	queueAndWait(3)
-	p.Stop()
-	m := p.Metrics()
-	if got := m.Hist("dpc_duration").TotalCount(); got != 3 {
-		t.Errorf("dpc_duration holds %d values after the reset, want the 3 DPCs run after it", got)
-	}
-	if got := m.Counters["dpcs"]; got != 8 {
-		t.Errorf("dpcs counter = %d, want 8: counters cover the whole run", got)
-	}
-	if got := m.Hist("own_cut").TotalCount(); got != 8 {
-		t.Errorf("extra histogram holds %d values, want all 8: its writer cuts for itself", got)
-	}
-}
-
 // clock is the tests' clock: the real one, as a platform's default.
 var clock core.Clock // the zero Clock: the real one

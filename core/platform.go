@@ -3,11 +3,10 @@ package core
 import (
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync"
 	"sync/atomic"
-
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/core/hist"
@@ -76,17 +75,20 @@ type Platform struct {
 	clock Clock    // cfg.Clock, for the hot path
 	obs   Observer // cfg.Observer; nil: none
 
-	histNames []string      // the framework's histograms (Hist.Name), then cfg.Hists
-	histGen   atomic.Uint64 // RotateHistograms bumps it; each vCPU hands its histograms over when it sees it
-	collect   struct {      // the collector's side of the rotation, one collector at a time
+	histNames []string // the framework's histograms (Hist.Name), then cfg.Hists, then AddWriter's
+	gapFrom   int64    // loop gaps count from here: the schedule's start (SetIntervals)
+	hists     struct { // the collector's side of the histograms; one collector at a time
 		sync.Mutex
-		total    []*hdrhistogram.Histogram       // everything collected since the last ResetHistograms
-		interval []*hdrhistogram.PackedHistogram // the interval being collected (sparse: cheap to fill and empty)
-		isrToDPC *hdrhistogram.PackedHistogram   // the interval's merged ISR→DPC histogram
-		isrTotal *hdrhistogram.Histogram         // and its total
+		c         *hist.Collector
+		names     []string           // the collector's histograms, by number
+		order     []int              // their numbers in name order
+		fn        func(IntervalPart) // CollectIntervals' callback, during the call
+		emit      func(hist.Part)    // p.emitPart, bound once
+		stopped   bool               // Stop has stopped the vCPUs: the final collection is due
+		stoppedAt int64              // the clock then: the last interval's end
 	}
 	state      atomic.Int32 // platformNew → platformRunning → platformStopped
-	ran        atomic.Bool  // the vCPU threads were started (they hand their histograms over)
+	ran        atomic.Bool  // the vCPU threads were started (they own their recorders from then on)
 	wg         sync.WaitGroup
 	gomaxprocs int // GOMAXPROCS when the vCPUs started
 }
@@ -160,25 +162,27 @@ func NewPlatform(cfg PlatformConfig) (*Platform, error) {
 		p.histNames = append(p.histNames, h.Name())
 	}
 	p.histNames = append(p.histNames, cfg.Hists...)
-	p.external.rec = newRecorder(extra)
-	p.collect.total = newHistSet(extra)
-	for _, h := range p.collect.total {
-		p.collect.interval = append(p.collect.interval, hist.NewPackedLike(h))
-	}
-	p.collect.isrTotal = hist.NewLatency()
-	p.collect.isrToDPC = hist.NewPackedLike(p.collect.isrTotal)
+	h := &p.hists
+	h.c = hist.NewCollector()
+	h.emit = p.emitPart
+	p.gapFrom = math.MinInt64
+	p.external.rec = newRecorder(extra, false) // seldom used: its memory comes when it records
+	h.c.Add(p.external.rec.w, 0, nil)
 	for i := 0; i < cfg.VCPUs; i++ {
 		q, err := rings.NewMPSC[*dpcObject](cfg.DPCQueue)
 		if err != nil {
 			return nil, fmt.Errorf("core: platform: DPCQueue: %w", err)
 		}
-		v := &vcpu{id: i, p: p, dpcq: q, rec: newRecorder(extra), realCPU: -1}
+		v := &vcpu{id: i, p: p, dpcq: q, rec: newRecorder(extra, true), realCPU: -1}
+		h.c.Add(v.rec.w, 0, v.wake)
 		if len(cfg.CPUs) > 0 {
 			v.realCPU = cfg.CPUs[i%len(cfg.CPUs)]
 		}
 		p.vcpus = append(p.vcpus, v)
 		p.allCPUs |= 1 << uint(i)
 	}
+	h.c.AddSum(int(HistISRToDPCSame), int(HistISRToDPCCross)) // metric.ISRToDPC
+	p.nameHists()
 	lv, err := p.allocVector(cfg.LineCPU)
 	if err != nil {
 		return nil, err
@@ -242,7 +246,12 @@ func (p *Platform) Start() error {
 // guarantees to be checked.
 func (p *Platform) Stop() {
 	if !p.state.CompareAndSwap(platformRunning, platformStopped) {
-		p.state.Store(platformStopped)
+		if p.state.Swap(platformStopped) == platformNew {
+			p.stopped() // the caller owned the vCPUs' recorders: now the collector does
+			for _, v := range p.vcpus {
+				v.rec.w.Close()
+			}
+		}
 		return
 	}
 	for _, v := range p.vcpus {
@@ -250,6 +259,19 @@ func (p *Platform) Stop() {
 		v.wake()
 	}
 	p.wg.Wait()
+	p.stopped()
+}
+
+// stopped notes when the platform stopped (the last histogram interval ends there) and
+// closes the recorder of work outside the vCPUs, whose records from now on go to the
+// totals.
+func (p *Platform) stopped() {
+	p.hists.Lock()
+	p.hists.stopped, p.hists.stoppedAt = true, p.clock.Now()
+	p.hists.Unlock()
+	p.external.Lock()
+	p.external.rec.w.Close()
+	p.external.Unlock()
 }
 
 // Pinning reports whether every vCPU was pinned to its real CPU, and the first refusal.

@@ -1,6 +1,7 @@
 package core
 
 import (
+	"math"
 	"strconv"
 	"sync/atomic"
 
@@ -36,7 +37,7 @@ var histNames = [numHists]string{
 	HistBatchDuration: metric.BatchDuration,
 }
 
-// Name returns the histogram's result-file name. Metrics and RotateHistograms add one
+// Name returns the histogram's result-file name. Metrics and CollectIntervals add one
 // more, metric.ISRToDPC: the merge of the same- and cross-CPU halves.
 func (h Hist) Name() string {
 	if h >= 0 && h < numHists {
@@ -95,40 +96,44 @@ func (c Counter) Name() string {
 	return "Counter(" + strconv.Itoa(int(c)) + ")"
 }
 
-// recorder is one vCPU's private histograms and counters.
+// recorder is one vCPU's private histograms and counters (or those of the framework's
+// work outside any vCPU, under Platform.external).
 //
-// Ownership: only the owning vCPU's thread records. Counters are atomics written with
-// Store(Load()+1) by that one writer (no locked instruction on the hot path) so that a
-// progress reader may Load them live; histograms are handed to the collector interval by
-// interval (hist.IntervalRecorder, Platform.RotateHistograms).
+// Ownership: only the owning vCPU's thread records (or the holder of Platform.external).
+// Counters are atomics written with Store(Load()+1) by that one writer (no locked
+// instruction on the hot path) so that a progress reader may Load them live. Histograms
+// are a hist.Writer, cut into intervals by time: turn is the set of the piece of work in
+// hand, the one its start time fell in (the loop top's Tick), so that an ISR or a DPC
+// lands wholly in one interval however long it runs.
 type recorder struct {
-	hist.IntervalRecorder
+	turn     *hist.Set
+	w        *hist.Writer
 	counters [numCounters]atomic.Uint64
 }
 
 // newRecorder returns a recorder with the framework's histograms and extra more latency
-// histograms (PlatformConfig.Hists).
-func newRecorder(extra int) *recorder {
-	r := &recorder{}
-	r.Init(newHistSet(extra))
+// histograms (PlatformConfig.Hists); prefault touches their memory now.
+func newRecorder(extra int, prefault bool) *recorder {
+	r := &recorder{w: hist.NewWriter(histLayouts(extra), prefault)}
+	r.turn = r.w.Tick(math.MinInt64)
 	return r
 }
 
-// newHistSet returns empty histograms for every Hist, then extra latency histograms.
-func newHistSet(extra int) []*hdrhistogram.Histogram {
-	hs := make([]*hdrhistogram.Histogram, int(numHists)+extra)
-	for i := range hs {
+// histLayouts returns the layout of every Hist, then of extra latency histograms.
+func histLayouts(extra int) []hist.Layout {
+	ls := make([]hist.Layout, int(numHists)+extra)
+	for i := range ls {
+		ls[i] = hist.LatencyLayout
 		if Hist(i) == HistDPCBatchSize {
-			hs[i] = hdrhistogram.New(1, 1<<20, hist.Digits)
-			continue
+			ls[i] = hist.Layout{Lowest: 1, Highest: 1 << 20, Digits: hist.Digits}
 		}
-		hs[i] = hist.NewLatency()
 	}
-	return hs
+	return ls
 }
 
-// record adds one sample, clamped into the histogram's range. Owner only.
-func (r *recorder) record(h Hist, v int64) { r.Record(int(h), v) }
+// record adds one sample of the piece of work in hand, clamped into the histogram's
+// range. Owner only.
+func (r *recorder) record(h Hist, v int64) { r.turn.Record(int(h), v) }
 
 // inc adds one to a counter. Owner only.
 func (r *recorder) inc(c Counter) { r.counters[c].Store(r.counters[c].Load() + 1) }
@@ -140,6 +145,9 @@ func (r *recorder) add(c Counter, n uint64) { r.counters[c].Store(r.counters[c].
 type Metrics struct {
 	Hists    map[string]*hdrhistogram.Histogram
 	Counters map[string]uint64
+	// Clamped holds, for each histogram that had any, how many of its values were beyond
+	// its ceiling (recorded as the ceiling).
+	Clamped map[string]uint64
 }
 
 // Hist returns the merged histogram called name, or nil.

@@ -4,6 +4,7 @@ import (
 	"math/bits"
 	"runtime"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/ndisbench/ndisbench/affinity"
@@ -18,7 +19,8 @@ import (
 //   - dpcq: any goroutine pushes (Interrupt.queue); only the vCPU pops.
 //   - A waker publishes first (pending or dpcq), then calls wake; the vCPU prepares to
 //     park first, then re-checks pending, dpcq and stop (see park.Parker's invariants).
-//   - rec, call, vectors' dispatch state: the vCPU's thread only.
+//   - rec, call, vectors' dispatch state, lastTurn, workEnd: the vCPU's thread only (rec's
+//     histograms: see hist.Writer); gapMax: the vCPU stores, anyone loads.
 
 // vcpu is one simulated CPU: a goroutine locked to an OS thread, pinned to a real CPU
 // where the OS allows it, serving interrupts (its pending-vector mask, like a local
@@ -39,6 +41,11 @@ type vcpu struct {
 	call    DPCCall
 	stop    atomic.Bool // Stop sets; the vCPU exits its loop
 	busy    atomic.Bool // the vCPU has taken work and not finished it (for Platform.Idle)
+
+	lastTurn int64        // the loop top's last clock reading; 0 after a park (no gap)
+	workEnd  int64        // when the last ISR or DPC handler returned
+	turnAt   int64        // that reading, until the turn's first piece of work takes it as its start
+	gapMax   atomic.Int64 // the longest gap between two turns in the measured window (Platform.LoopGaps)
 
 	pinned bool  // set before Start returns
 	pinErr error // why not pinned
@@ -76,7 +83,7 @@ func (v *vcpu) run(ready chan<- struct{}) {
 	}
 	ready <- struct{}{}
 	v.loop()
-	v.rec.Close()
+	v.rec.w.Close()
 }
 
 // spinYieldEvery is how often a pure spinner yields to the Go scheduler, so that a
@@ -87,13 +94,16 @@ const spinYieldEvery = 1 << 20
 func (v *vcpu) loop() {
 	clock := v.p.clock
 	spin := int64(v.p.cfg.Spin)
+	w := v.rec.w
 	idleSince := int64(0)
 	for n := uint64(0); ; n++ {
 		// busy is raised before work is taken (the swap of pending, the pop) so that
-		// Platform.Idle never sees the work gone and the vCPU not yet busy.
+		// Platform.Idle never sees the work gone and the vCPU not yet busy. The turn's
+		// time is read after the work was seen: work published before a cut is taken in
+		// the interval the clock says it was taken in.
 		if v.pending.Load() != 0 {
 			v.busy.Store(true)
-			v.syncHists()
+			v.turn(clock.Now())
 			v.serveInterrupts()
 			v.busy.Store(false)
 			idleSince = 0
@@ -101,7 +111,7 @@ func (v *vcpu) loop() {
 		}
 		if v.dpcq.Len() != 0 {
 			v.busy.Store(true)
-			v.syncHists()
+			v.turn(clock.Now())
 			if o, ok := v.dpcq.Pop(); ok {
 				v.runDPC(o)
 			}
@@ -112,18 +122,20 @@ func (v *vcpu) loop() {
 		if v.stop.Load() {
 			return
 		}
-		v.syncHists() // an idle vCPU hands its histograms over too
-		// Idle.
+		// Idle: drain a retired histogram set a step at a time, and read the clock now
+		// and then, for the cuts and the gaps.
+		w.Step()
+		if n%64 != 0 {
+			continue
+		}
+		now := clock.Now()
+		v.turn(now)
 		switch v.p.cfg.Idle {
 		case IdleSpin:
 			if n%spinYieldEvery == 0 {
 				runtime.Gosched()
 			}
 		case IdleSpinYield, IdleSpinPark:
-			if n%64 != 0 {
-				continue // read the clock only now and then
-			}
-			now := clock.Now()
 			if idleSince == 0 {
 				idleSince = now
 				continue
@@ -139,22 +151,63 @@ func (v *vcpu) loop() {
 				continue
 			}
 			v.park.Prepare()
-			if v.pending.Load() != 0 || v.dpcq.Len() != 0 || v.stop.Load() || v.p.histGen.Load() != v.rec.Seen() {
+			if v.pending.Load() != 0 || v.dpcq.Len() != 0 || v.stop.Load() || w.Due(clock.Now()) {
 				v.park.Cancel()
 				continue
 			}
 			v.rec.inc(CtrParks)
 			v.park.Park()
 			idleSince = 0
+			v.lastTurn = 0 // time parked is no gap
 		}
 	}
 }
 
-// syncHists hands the histograms over if a rotation began since the last time
-// (Platform.RotateHistograms). The loop calls it after it saw work and before it takes
-// it, and when idle: work published after a rotation began is recorded into the new
-// interval.
-func (v *vcpu) syncHists() { v.rec.Sync(v.p.histGen.Load()) }
+// turn starts a turn of the loop at now: it notes the gap since the last one, makes
+// the histogram cut if one is due (the piece of work about to be taken records into the
+// interval now falls in), and drains a step of a retired set, in proportion to how long
+// the last turn took (a sixteenth of it, up to about 64 µs): a vCPU whose turns are long
+// DPCs still hands its interval over within a few turns.
+func (v *vcpu) turn(now int64) {
+	last := v.lastTurn
+	if now-max(last, v.workEnd) > v.gapMax.Load() {
+		v.noteGap(now)
+	}
+	v.lastTurn, v.turnAt = now, now
+	r := v.rec
+	r.turn = r.w.Tick(now)
+	if r.w.Converting() {
+		took := int64(0) // after a park: unknown, and the work that woke it waits
+		if last != 0 {
+			took = min(now-last, int64(time.Millisecond))
+		}
+		r.w.StepN(int(took / 16))
+	}
+}
+
+// startTime returns the start of a piece of work: the turn's clock reading for its
+// first (read after the work was seen, so after it was raised or queued), a new reading
+// for the others. One clock read per turn, not two.
+func (v *vcpu) startTime() int64 {
+	if t := v.turnAt; t != 0 {
+		v.turnAt = 0
+		return t
+	}
+	return v.p.clock.Now()
+}
+
+// noteGap records a new longest gap before a turn: from the end of the last handler
+// the vCPU ran, or the last turn if that was later (one that found no work), to now;
+// only its part in the measured window counts (Platform.LoopGaps). Off the hot path: a
+// new maximum is rare.
+func (v *vcpu) noteGap(now int64) {
+	if v.lastTurn == 0 {
+		return // the first turn, or the first after a park
+	}
+	if g := now - max(v.lastTurn, v.workEnd, v.p.gapFrom); g > v.gapMax.Load() {
+		v.gapMax.Store(g)
+	}
+}
 
 // serveInterrupts dispatches every pending vector, lowest slot first, until none is pending.
 func (v *vcpu) serveInterrupts() {
@@ -168,7 +221,7 @@ func (v *vcpu) serveInterrupts() {
 			slot := bits.TrailingZeros64(m)
 			e := v.vectors[slot]
 			raised := e.raisedAt.Swap(0)
-			start := p.clock.Now()
+			start := v.startTime()
 			v.rec.inc(CtrInterrupts)
 			if raised != 0 {
 				v.rec.record(HistIRQDelivery, start-raised)
@@ -213,6 +266,7 @@ func (v *vcpu) dispatchMessage(e *vectorEntry, start int64) {
 		ix.lock.unlock()
 	}
 	end := p.clock.Now()
+	v.workEnd = end
 	v.isrDone(end - start)
 	if !res.Recognized {
 		p.violate(v, ix, "R3", "message ISR returned \"not mine\" for message %d on vCPU %d; message interrupts are never shared", e.msg, v.id)
@@ -259,6 +313,7 @@ func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
 		}
 		res := ix.chars.ISR(ix.ctx)
 		end := p.clock.Now()
+		v.workEnd = end
 		v.isrDone(end - t0)
 		if !res.Recognized {
 			ix.notMine.Add(1)
@@ -319,7 +374,7 @@ func (v *vcpu) runDPC(o *dpcObject) {
 	}
 	p := v.p
 	rec := v.rec
-	start := p.clock.Now()
+	start := v.startTime()
 	if p.obs != nil {
 		p.observe(v, Event{Kind: EventDPCStart, Time: start, Interrupt: ix, Message: o.msg, By: int(by), Requeued: requeued})
 	}
@@ -347,6 +402,7 @@ func (v *vcpu) runDPC(o *dpcObject) {
 		ix.chars.DPC(ix.ctx, call)
 	}
 	end := p.clock.Now()
+	v.workEnd = end
 	ix.takeClose(v, o.msg) // the device re-enabled in this call (most likely): its batch ends
 	d := end - start
 	rec.inc(CtrDPCs)

@@ -39,13 +39,16 @@ func (p *Platform) violate(v *vcpu, ix *Interrupt, rule, format string, args ...
 }
 
 // lockRec returns the recorder of work done on v: v's own, or, when v is nil, the one of
-// work done outside any vCPU, after locking p.external. Pair it with unlockRec(v).
+// work done outside any vCPU, after locking p.external (what it records then counts in
+// the interval of this call's time). Pair it with unlockRec(v).
 func (p *Platform) lockRec(v *vcpu) *recorder {
 	if v != nil {
 		return v.rec
 	}
 	p.external.Lock()
-	return p.external.rec
+	r := p.external.rec
+	r.turn = r.w.Tick(p.clock.Now())
+	return r
 }
 
 // unlockRec ends a lockRec.

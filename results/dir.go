@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -102,7 +103,7 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Output is everything WriteDir writes into a result directory.
+// Output is everything WriteDir (or Dir.Commit) writes into a result directory.
 type Output struct {
 	// Result is written as result.json, its histograms as .hgrm files and its runs as
 	// bench.txt lines.
@@ -113,6 +114,10 @@ type Output struct {
 	// at all; otherwise it must have one entry per run (an empty one gives a log with a
 	// header only).
 	Intervals [][]IntervalSet
+	// IntervalLogs, for Dir.Commit, holds each run's interval log streamed while it ran
+	// (Dir.IntervalLog), in place of Intervals: IntervalLogs[i] becomes Result.Runs[i]'s
+	// .hlog (renamed, not rewritten); one entry per run. Not with Intervals.
+	IntervalLogs []*IntervalLogStream
 	// Replace allows WriteDir to replace a directory that holds a previous result set:
 	// only result.json, bench.txt and .hgrm and .hlog files, result.json among them.
 	// Other non-empty directories are never replaced.
@@ -143,7 +148,23 @@ func RunStem(res *Result, i int) string {
 // exist or be an empty directory, or, with out.Replace, hold a previous result set, which
 // is then replaced (moved aside, the new set renamed into place, the old one removed).
 // Otherwise it fails with ErrExists. The result is validated first (Validate).
+//
+// WriteDir is CreateDir and Dir.Commit in one call; a caller that streams interval logs
+// while its runs go on uses those.
 func WriteDir(path string, out *Output) error {
+	if err := checkOutput(path, out); err != nil {
+		return err
+	}
+	d, err := CreateDir(path, out.Replace)
+	if err != nil {
+		return err
+	}
+	defer d.Abort()
+	return d.Commit(out)
+}
+
+// checkOutput checks out before anything is written.
+func checkOutput(path string, out *Output) error {
 	if out == nil || out.Result == nil {
 		return errors.New("results: write dir: no result")
 	}
@@ -154,48 +175,117 @@ func WriteDir(path string, out *Output) error {
 	if out.Intervals != nil && len(out.Intervals) != len(res.Runs) {
 		return fmt.Errorf("results: write dir %s: %d interval lists for %d runs", path, len(out.Intervals), len(res.Runs))
 	}
+	if out.IntervalLogs != nil && (out.Intervals != nil || len(out.IntervalLogs) != len(res.Runs)) {
+		return fmt.Errorf("results: write dir %s: %d streamed interval logs for %d runs (and none in memory)", path, len(out.IntervalLogs), len(res.Runs))
+	}
+	return nil
+}
+
+// Dir is a result directory being written: CreateDir makes a hidden temporary directory
+// beside its path (".<name>.tmp-*"), files go into it, and Commit moves it into place as
+// a whole, as WriteDir does. Interval logs may be streamed into it while the runs go on
+// (IntervalLog), so that a long run's intervals go to disk as they close instead of
+// piling up in memory; Commit renames them into place. Abort, or a Commit that fails,
+// removes it all. Its methods are for one goroutine, but for the streams' own.
+type Dir struct {
+	path, parent, name, tmp string
+	replace                 bool
+	streams                 []*IntervalLogStream
+	done                    bool
+}
+
+// CreateDir starts writing a result set at path: path must be free (absent or an empty
+// directory) or, with replace, hold a previous result set (WriteDir says which), now
+// and again at Commit.
+func CreateDir(path string, replace bool) (*Dir, error) {
 	path = filepath.Clean(path)
 	parent, name := filepath.Split(path)
 	if parent == "" {
 		parent = "."
 	}
 	if name == "" || name == "." || name == ".." {
-		return fmt.Errorf("results: write dir %s: the path must end in a directory name", path)
+		return nil, fmt.Errorf("results: write dir %s: the path must end in a directory name", path)
 	}
-	replaceOld, err := checkDestination(path, out.Replace)
-	if err != nil {
-		return err
+	if _, err := checkDestination(path, replace); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("results: write dir %s: %w", path, err)
+		return nil, fmt.Errorf("results: write dir %s: %w", path, err)
 	}
 	tmp, err := os.MkdirTemp(parent, tempPrefix+name+tempMarker+"*")
 	if err != nil {
-		return fmt.Errorf("results: write dir %s: %w", path, err)
+		return nil, fmt.Errorf("results: write dir %s: %w", path, err)
 	}
-	committed := false
-	defer func() {
-		if !committed {
-			os.RemoveAll(tmp)
+	return &Dir{path: path, parent: parent, name: name, tmp: tmp, replace: replace}, nil
+}
+
+// IntervalLog returns a new interval log streamed into d: give it to Output.IntervalLogs
+// at Commit, or Remove it (a run that did not start).
+func (d *Dir) IntervalLog() (*IntervalLogStream, error) {
+	if d.done {
+		return nil, fmt.Errorf("results: write dir %s: committed or aborted", d.path)
+	}
+	f, err := os.CreateTemp(d.tmp, tempPrefix+"run"+HLogExt+tempMarker+"*")
+	if err != nil {
+		return nil, fmt.Errorf("results: write dir %s: %w", d.path, err)
+	}
+	s := &IntervalLogStream{f: f, path: f.Name(), lw: newLogWriter(f), ratios: map[string]bool{}}
+	s.lw.warm() // before the run: what it writes then allocates nothing
+	d.streams = append(d.streams, s)
+	return s, nil
+}
+
+// Commit writes out's files into d (the streamed interval logs of out.IntervalLogs
+// renamed to their runs' names) and moves d into place at its path, as WriteDir does.
+// Streams of d that out does not name are removed. Whether it succeeds or fails, d is
+// done.
+func (d *Dir) Commit(out *Output) error {
+	if d.done {
+		return fmt.Errorf("results: write dir %s: committed or aborted", d.path)
+	}
+	defer d.Abort()
+	if err := checkOutput(d.path, out); err != nil {
+		return err
+	}
+	replaceOld, err := checkDestination(d.path, d.replace)
+	if err != nil {
+		return err
+	}
+	for _, s := range d.streams {
+		if !slices.Contains(out.IntervalLogs, s) {
+			s.Remove()
 		}
-	}()
-	if err := writeSet(tmp, out); err != nil {
-		return fmt.Errorf("results: write dir %s: %w", path, err)
 	}
-	if err := os.Chmod(tmp, 0o755); err != nil && runtime.GOOS != "windows" {
-		return fmt.Errorf("results: write dir %s: %w", path, err)
+	if err := writeSet(d.tmp, out); err != nil {
+		return fmt.Errorf("results: write dir %s: %w", d.path, err)
 	}
-	if err := syncDir(tmp); err != nil {
-		return fmt.Errorf("results: write dir %s: sync: %w", path, err)
+	if err := os.Chmod(d.tmp, 0o755); err != nil && runtime.GOOS != "windows" {
+		return fmt.Errorf("results: write dir %s: %w", d.path, err)
 	}
-	if err := moveIntoPlace(tmp, path, parent, name, replaceOld); err != nil {
-		return fmt.Errorf("results: write dir %s: %w", path, err)
+	if err := syncDir(d.tmp); err != nil {
+		return fmt.Errorf("results: write dir %s: sync: %w", d.path, err)
 	}
-	committed = true
-	if err := syncDir(parent); err != nil {
-		return fmt.Errorf("results: write dir %s: sync parent: %w", path, err)
+	if err := moveIntoPlace(d.tmp, d.path, d.parent, d.name, replaceOld); err != nil {
+		return fmt.Errorf("results: write dir %s: %w", d.path, err)
+	}
+	d.done = true // in place: nothing for Abort to remove
+	if err := syncDir(d.parent); err != nil {
+		return fmt.Errorf("results: write dir %s: sync parent: %w", d.path, err)
 	}
 	return nil
+}
+
+// Abort gives up d: its temporary directory and every stream in it are removed. After
+// Commit it does nothing.
+func (d *Dir) Abort() {
+	if d.done {
+		return
+	}
+	d.done = true
+	for _, s := range d.streams {
+		s.Remove()
+	}
+	os.RemoveAll(d.tmp)
 }
 
 // checkDestination says whether path is free (absent or an empty directory; false) or
@@ -298,6 +388,12 @@ func writeSet(dir string, out *Output) error {
 			if err != nil {
 				return err
 			}
+		}
+		if out.IntervalLogs != nil {
+			if err := out.IntervalLogs[i].commit(filepath.Join(dir, stem+HLogExt), run.Started); err != nil {
+				return fmt.Errorf("%s: %w", stem+HLogExt, err)
+			}
+			continue
 		}
 		if out.Intervals == nil {
 			continue

@@ -52,11 +52,13 @@ func toResultRun(p plannedRun, rep *harness.Report) (results.Run, error) {
 	return run, nil
 }
 
-// intervalSets turns a run's periods into the interval log's sets, kept sparse.
-func intervalSets(rep *harness.Report) []results.IntervalSet {
-	sets := make([]results.IntervalSet, 0, len(rep.Intervals))
-	for _, iv := range rep.Intervals {
-		sets = append(sets, results.IntervalSet{Start: iv.Start, Length: iv.Length, Packed: iv.Hists})
+// logIntervals returns the run's interval sink: each interval of the measured window
+// goes to log as it closes, kept sparse, so that memory stays flat however long the run.
+// What goes wrong is kept in log, for Dir.Commit to report.
+func logIntervals(log *results.IntervalLogStream) func(harness.Interval) {
+	return func(iv harness.Interval) {
+		if log.Begin(iv.Base) == nil {
+			_ = log.WriteSet(results.IntervalSet{Start: iv.Start, Length: iv.Length, Packed: iv.Hists})
+		}
 	}
-	return sets
 }

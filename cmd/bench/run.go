@@ -84,7 +84,8 @@ Other flags:
   -count N           repeat every run N times, interleaved A B A B (default 1)
   -retries N         run a run that was not a valid measurement again, up to N times;
                      every attempt is kept in result.json (default 0)
-  -interval D        period of the .hlog's interval histograms (default 1s)
+  -interval D        period of the .hlog's interval histograms (default 1s; one longer
+                     than the run makes no cut)
   -o DIR             result directory (default bench-results/<scenario>-<time>)
   -json              print result.json on stdout instead of the table
 
@@ -269,6 +270,11 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err := checkOutputDir(dir); err != nil {
 		return usagef("run: flag -o: %v", err)
 	}
+	out, err := results.CreateDir(dir, false) // the runs' interval logs stream into it
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	defer out.Abort() // unless committed
 	// Spinning vCPUs hold their Ps: make room for the generator and the collector, as
 	// the library leaves GOMAXPROCS to its caller.
 	need := 0
@@ -289,7 +295,7 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	prog := newProgress(stderr, isTerminal(os.Stderr))
 	prog.start(def.Name, len(plan))
 	var broken []string
-	var intervals [][]results.IntervalSet
+	var logs []*results.IntervalLogStream
 	var failed error // a run that could not start; what the others measured is still written
 	var abandoned string
 	pinned, cpus := true, ""
@@ -300,13 +306,19 @@ plan:
 			if ctx.Err() != nil {
 				break plan
 			}
-			opts := harness.Options{Progress: prog.update(i, p.name), Interval: f.interval}
+			log, err := out.IntervalLog()
+			if err != nil {
+				return fmt.Errorf("run: %w", err)
+			}
+			opts := harness.Options{Progress: prog.update(i, p.name), Interval: f.interval, OnInterval: logIntervals(log)}
 			rep, err := runOne(ctx, func(ctx context.Context) (*harness.Report, error) { return harness.Run(ctx, p.sc, opts) })
 			if errors.Is(err, errAbandoned) {
+				log.Remove()
 				abandoned = p.name
 				break plan
 			}
 			if rep == nil {
+				log.Remove()
 				failed = fmt.Errorf("run %s: %w", p.name, err)
 				break plan
 			}
@@ -331,7 +343,7 @@ plan:
 				invalid++
 			}
 			res.Runs = append(res.Runs, run)
-			intervals = append(intervals, intervalSets(rep))
+			logs = append(logs, log)
 			if rep.Interrupted {
 				break plan
 			}
@@ -350,7 +362,7 @@ plan:
 		}
 		return errInterrupted
 	}
-	if err := results.WriteDir(dir, &results.Output{Result: res, Intervals: intervals}); err != nil {
+	if err := out.Commit(&results.Output{Result: res, IntervalLogs: logs}); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	if f.asJSON {

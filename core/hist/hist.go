@@ -1,8 +1,8 @@
-// Package hist is ndisbench's histogram plumbing: the standard latency histogram, the
-// clamped Record every recorder goes through, summaries, and IntervalRecorder, which
-// splits one writer's histograms into intervals without a lock or an allocation on the
-// writer's side. A driver author never needs it; core, the stack, the generator and the
-// result files do.
+// Package hist is ndisbench's histogram plumbing: the standard latency histogram,
+// summaries, and the writers and collector that cut each writer's histograms into
+// intervals at fixed times (Schedule, Writer, Collector) without a lock, a wait or an
+// allocation on the writer's side. A driver author never needs it; core, the stack, the
+// generator and the result files do.
 package hist
 
 import (

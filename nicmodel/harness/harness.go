@@ -5,9 +5,10 @@
 // merged histograms, the counters, the rates and the measured window period by period.
 //
 // Every timestamp and injected cost of a run goes through its clock (Options.Clock).
-// The harness's own waits do not: the warm-up cut, the interval rotations, the progress
-// ticks and the drain deadline are real time, which is what the real clock needs; a
-// simulated-time engine will drive those from its virtual clock.
+// The histograms' cuts are times of that clock too; the harness's own waits are not:
+// when it collects the intervals, the progress ticks and the drain deadline are real
+// time, which is what the real clock needs; a simulated-time engine will drive those
+// from its virtual clock.
 //
 // The harness leaves process-wide state alone: GOMAXPROCS is the caller's choice (a
 // platform of n spinning vCPUs wants core.GOMAXPROCSNeeded(n); Report.Platform says
@@ -43,8 +44,17 @@ type Options struct {
 	// Progress, if set, is called about every ProgressEvery from a goroutine of its own.
 	Progress      func(Progress)
 	ProgressEvery time.Duration // 0: 250ms
-	// Interval is the length of the histogram intervals of Report.Intervals; 0: 1s.
+	// Interval is the length of the histogram intervals of Report.Intervals; 0: 1s. A
+	// length beyond the run gives one interval: the run without cuts.
 	Interval time.Duration
+	// OnInterval, when set, is given the histograms of each interval of the measured
+	// window as it closes, and Report.Intervals stays empty: a caller that writes them out
+	// as they come keeps memory flat however long the run. An interval comes in several
+	// calls, one per histogram that recorded anything, in name order (a caller that writes
+	// each as it comes spreads the work over a few milliseconds rather than take a busy
+	// CPU for long); intervals come in order; calls are made on the goroutine that called
+	// Run. The histograms are valid during the call only (PackedHistogram.Clone keeps one).
+	OnInterval func(Interval)
 	// Limits, when set, replaces DefaultLimits in the run's verdict (Report.Validity).
 	Limits *Limits
 }
@@ -88,6 +98,14 @@ type Report struct {
 	Broken     []Failure                          // invariants that failed (DESIGN.md §5); empty: all held
 	Unchecked  []string                           // invariants an interrupted run could not check, and why
 
+	// Clamped holds, for each histogram that had any in the measured window, how many
+	// values were beyond its ceiling (recorded as the ceiling).
+	Clamped map[string]uint64
+	// VCPUGapMaxNs holds each vCPU's longest gap between turns of its loop in the
+	// measured window (core.Platform.LoopGaps): how long it did not look at its
+	// interrupts and DPCs, its handlers' own runs and time parked left out.
+	VCPUGapMaxNs []int64
+
 	// Validity is the verdict on the run: whether its figures measure the model or a
 	// host that disturbed it, with the reasons and the interference seen (Limits).
 	Validity results.Validity
@@ -106,12 +124,15 @@ type Failure struct {
 func (f Failure) String() string { return f.Invariant + ": " + f.Detail }
 
 // Interval is one period of a run's measured window: what every histogram recorded in
-// it, merged over the vCPUs. Periods are cut where the vCPUs (and the generator) hand
-// their histograms over, between two pieces of work, so each ISR, DPC or packet falls
-// wholly in one.
+// it, merged over the vCPUs. Periods are cut at fixed times (every Options.Interval from
+// the end of the warm-up; the last one takes in the end of the traffic and the drain),
+// and each writer puts a piece of work in the period its own clock says it began in: an
+// ISR or a DPC wholly in one, a packet by its indication, a generator's write by its
+// time. A period in which the host stalled a writer is simply emptier.
 type Interval struct {
 	Start  time.Duration // since the measured window began (the end of the warm-up)
 	Length time.Duration
+	Base   time.Time // wall clock when the measured window began (Report.Started): Start counts from it
 	// Hists holds the histograms that recorded anything in the period, by name (as
 	// Report.Hists), in HdrHistogram's sparse form: a run of many periods stays small.
 	Hists map[string]*hdrhistogram.PackedHistogram

@@ -16,10 +16,9 @@ func (r *rig) report(rep *Report, counters map[string]uint64, drained bool) {
 	m := r.p.Metrics()
 	tot := r.stack.Totals()
 	ns := r.nic.Stats()
-	rep.Hists = m.Hists
-	r.gen.CollectLag(r.lagIv) // nothing unless the run ended in its warm-up
-	r.lagIv[0].MergeInto(r.lagTotal)
-	rep.Hists[metric.GeneratorLag] = r.lagTotal
+	rep.Hists = m.Hists // the generator's lag among them
+	rep.Clamped = m.Clamped
+	rep.VCPUGapMaxNs = r.p.LoopGaps()
 	c := counters
 	rep.Counters = c
 	c[metric.Generated] = gs.Generated
@@ -63,7 +62,7 @@ func (r *rig) report(rep *Report, counters map[string]uint64, drained bool) {
 	if gs.Measured > 0 {
 		rep.DropPct = 100 * float64(gs.MeasuredDropped) / float64(gs.Measured)
 	}
-	rep.BehindMaxNs = r.lagTotal.Max()
+	rep.BehindMaxNs = rep.Hists[metric.GeneratorLag].Max()
 	rep.Violations = r.p.Violations()
 
 	// DESIGN.md §5.

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"math"
 	"runtime"
 	"time"
 
@@ -32,12 +33,14 @@ type rig struct {
 	gen    *traffic.Generator
 
 	// The collector's side of the histogram intervals (watch's goroutine, then run's).
-	warm      bool                            // the warm-up cut was made
-	atWarm    map[string]uint64               // the framework's counters at the warm-up cut
-	ivStart   int64                           // the clock: start of the interval being recorded
-	intervals []Interval                      // finished intervals
-	lagIv     []*hdrhistogram.PackedHistogram // scratch: the generator's lag in one interval
-	lagTotal  *hdrhistogram.Histogram         // the generator's lag over the measured window
+	atWarm     map[string]uint64                        // the framework's counters as the warm-up ended
+	started    time.Time                                // wall clock at the end of the warm-up
+	warmEnd    int64                                    // and on the run's clock
+	period     time.Duration                            // Options.Interval
+	onInterval func(Interval)                           // Options.OnInterval
+	intervals  []Interval                               // finished intervals, when kept (no OnInterval)
+	cur        map[string]*hdrhistogram.PackedHistogram // the interval being handed out, when kept
+	ivHists    map[string]*hdrhistogram.PackedHistogram // one part for OnInterval (reused)
 
 	waitLimit time.Duration // how long the drain and the R11 probe may wait
 }
@@ -108,9 +111,13 @@ func newRig(sc scenario.Scenario, factory driver.Factory, opts Options) (*rig, e
 			return nil, err
 		}
 	}
+	lag, err := p.AddWriter(metric.GeneratorLag)
+	if err != nil {
+		return nil, err
+	}
 	r.genCfg = traffic.GeneratorConfig{
 		NIC: nic, Schedule: sched, Flows: flows, Sizes: sizes, Indirection: nicInd, Clock: clock, CPU: -1,
-		Poll: sc.ModerationInterval > 0 || sc.ModerationPackets > 0,
+		Poll: sc.ModerationInterval > 0 || sc.ModerationPackets > 0, Lag: lag,
 	}
 	if sc.NoiseRate > 0 {
 		if r.noise, err = newNoiseDevice(p); err != nil {
@@ -132,15 +139,18 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	sc := r.sc
 	host := newHostWatch(r.p.Info().CPUs, !sc.NoPin, r.genCfg.CPU)
 	host.measureRTT(0) // before the vCPUs take their CPUs
+	// The timeline, and the histograms' cuts with it, are fixed before the vCPUs start:
+	// startSettle lets them start and settle into their loops.
+	t0 := r.clock.Now() + int64(startSettle)
+	tl := traffic.Timeline{Start: t0, WarmEnd: t0 + int64(sc.Warmup), End: t0 + int64(sc.Warmup+sc.Duration)}
+	if err := r.startIntervals(tl, opts); err != nil {
+		return nil, err
+	}
 	if err := r.p.Start(); err != nil {
 		return nil, err
 	}
-	t0 := r.clock.Now() + int64(time.Millisecond) // let the vCPUs settle into their loops
-	tl := traffic.Timeline{Start: t0, WarmEnd: t0 + int64(sc.Warmup), End: t0 + int64(sc.Warmup+sc.Duration)}
 	r.stack.SetMeasureFrom(tl.WarmEnd)
 	r.gen = traffic.NewGenerator(r.genCfg, tl)
-	r.lagTotal = hist.NewLatency()
-	r.lagIv = []*hdrhistogram.PackedHistogram{hist.NewPackedLike(r.lagTotal)}
 
 	host.start()
 	done := make(chan struct{})
@@ -153,7 +163,10 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	interference := host.stop()
 
 	gs := r.gen.Stats()
-	rep := &Report{Scenario: sc, Platform: r.p.Info(), GeneratorCPU: gs.PinnedCPU, Started: gs.Started, Interrupted: gs.Interrupted}
+	rep := &Report{Scenario: sc, Platform: r.p.Info(), GeneratorCPU: gs.PinnedCPU, Interrupted: gs.Interrupted}
+	if !gs.Started.IsZero() {
+		rep.Started = r.started // the measured window began
+	}
 	if gs.PinnedCPU < 0 {
 		// The generator ran wherever the OS put it: with no CPU left over from the
 		// vCPUs, on theirs. The platform cannot know; the run can.
@@ -176,9 +189,7 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	r.checkHalted(rep, counters)
 	r.p.Stop()
 	host.measureRTT(1)
-	if r.warm {
-		r.rotate() // the last period, drain included
-	}
+	r.p.CollectIntervals(0, r.emit) // the rest: the last interval ends with the drain
 	rep.Intervals = r.intervals
 	r.report(rep, counters, drained)
 	lim := DefaultLimits()
@@ -189,6 +200,7 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 		measured: rep.Counters[metric.MeasuredGenerated], delivered: rep.Counters[metric.MeasuredGenerated] - rep.Counters[metric.MeasuredDropped],
 		offered: rep.offered, lagMax: rep.BehindMaxNs, host: interference, rtt: host.rtt,
 		oversubscribed: rep.Platform.Oversubscribed,
+		gaps:           rep.VCPUGapMaxNs, clamped: rep.Clamped,
 	}, lim)
 	return rep, rep.Err()
 }
@@ -222,8 +234,42 @@ func (r *rig) checkHalted(rep *Report, atHalt map[string]uint64) {
 	}
 }
 
-// watch waits for the generator, stopping it when ctx is cancelled, cutting the
-// histogram intervals and reporting progress.
+// startSettle is how long after the timeline is fixed the traffic starts: time for
+// the vCPUs to start and settle into their loops.
+const startSettle = 2 * time.Millisecond
+
+// collectDelay is how long after an interval's end the run collects it: every writer
+// has made the cut by then unless it is in the middle of a long piece of work (or parked:
+// the collection wakes it). collectRetry is how soon it looks again while one waits.
+// collectBudget is how many histogram buckets one collection takes (about 0.1 ms of
+// work, writing included): an interval's histograms are collected and written a few
+// at a time, collectStep apart, so that the collector never takes a busy CPU for long.
+const (
+	collectDelay  = 2 * time.Millisecond
+	collectRetry  = 5 * time.Millisecond
+	collectStep   = time.Millisecond
+	collectBudget = 4096
+)
+
+// startIntervals cuts the platform's histograms on tl: the warm-up, then intervals of
+// Options.Interval.
+func (r *rig) startIntervals(tl traffic.Timeline, opts Options) error {
+	period := opts.Interval
+	if period <= 0 {
+		period = time.Second
+	}
+	if err := r.p.SetIntervals(hist.NewSchedule(tl.WarmEnd, int64(period), tl.End)); err != nil {
+		return err
+	}
+	r.warmEnd, r.period = tl.WarmEnd, period
+	r.started = time.Now().Add(time.Duration(tl.WarmEnd - r.clock.Now()))
+	r.onInterval = opts.OnInterval
+	r.ivHists = make(map[string]*hdrhistogram.PackedHistogram, 1)
+	return nil
+}
+
+// watch waits for the generator, stopping it when ctx is cancelled, collecting the
+// histogram intervals as they end and reporting progress.
 func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts Options) {
 	every := opts.ProgressEvery
 	if every <= 0 {
@@ -235,14 +281,36 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts Options) {
 		defer t.Stop()
 		tick = t.C
 	}
-	period := opts.Interval
-	if period <= 0 {
-		period = time.Second
-	}
 	tl := r.gen.Timeline()
-	// The first timer is the warm-up cut; then one per period.
-	cut := time.NewTimer(time.Duration(max(0, tl.WarmEnd-r.clock.Now())))
+	until := func(t int64) time.Duration { return time.Duration(max(0, t-r.clock.Now())) }
+	warm := time.NewTimer(until(tl.WarmEnd))
+	defer warm.Stop()
+	cut := time.NewTimer(time.Hour)
 	defer cut.Stop()
+	// The next collection: a step later while an interval has parts left; soon while one
+	// waits for a writer; else a little after the next interval's end. The last interval
+	// ends with the run: the collection after the run (run, once the platform stopped)
+	// hands it out.
+	plan := func(more, waiting bool) {
+		switch next := r.p.NextIntervalEnd(); {
+		case more:
+			cut.Reset(collectStep)
+		case waiting:
+			cut.Reset(collectRetry)
+		case next != math.MaxInt64:
+			cut.Reset(until(next + int64(collectDelay)))
+		default:
+			cut.Stop()
+		}
+	}
+	collect := func() (more, waiting bool) {
+		budget := collectBudget
+		if r.clock.Now()-r.p.NextIntervalEnd() > int64(r.period) {
+			budget = 0 // more than an interval behind (short intervals): catch up
+		}
+		return r.p.CollectIntervals(budget, r.emit)
+	}
+	plan(false, false)
 	total := r.sc.Warmup + r.sc.Duration
 	for {
 		select {
@@ -252,18 +320,10 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts Options) {
 			r.gen.Stop()
 			<-done
 			return
+		case <-warm.C:
+			r.atWarm = r.p.Counters()
 		case <-cut.C:
-			if !r.warm {
-				r.p.ResetHistograms()
-				r.warm, r.ivStart, r.atWarm = true, r.clock.Now(), r.p.Counters()
-			} else {
-				r.rotate()
-			}
-			// No cut in the last tenth of a period before the traffic ends: the run's
-			// final rotation ends that period with the drain, so none is a sliver.
-			if next := r.ivStart + int64(period); next < tl.End-int64(period)/10 {
-				cut.Reset(time.Duration(max(0, next-r.clock.Now())))
-			}
+			plan(collect())
 		case <-tick:
 			st := r.nic.Stats()
 			opts.Progress(Progress{
@@ -277,28 +337,34 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts Options) {
 	}
 }
 
-// rotate ends the current histogram interval: the platform's histograms and the
-// generator's lag, each kept in sparse form when it recorded anything.
-func (r *rig) rotate() {
-	now := r.clock.Now()
+// emit takes one histogram of a closed interval (the generator's lag among them): to
+// Options.OnInterval, or kept in sparse form for the report.
+func (r *rig) emit(pt core.IntervalPart) {
+	empty := pt.Hist.TotalCount() == 0
 	iv := Interval{
-		Start:  time.Duration(max(0, r.ivStart-r.gen.Timeline().WarmEnd)),
-		Length: time.Duration(now - r.ivStart),
-		Hists:  map[string]*hdrhistogram.PackedHistogram{},
+		Start:  time.Duration(pt.Start - r.warmEnd),
+		Length: time.Duration(pt.End - pt.Start),
+		Base:   r.started,
 	}
-	keep := func(name string, h *hdrhistogram.PackedHistogram) {
-		if h.TotalCount() != 0 {
-			iv.Hists[name] = h.Clone()
+	if r.onInterval != nil {
+		if !empty {
+			clear(r.ivHists)
+			r.ivHists[pt.Name] = pt.Hist
+			iv.Hists = r.ivHists
+			r.onInterval(iv)
 		}
+		return
 	}
-	r.p.RotateHistograms(keep)
-	r.gen.CollectLag(r.lagIv)
-	lag := r.lagIv[0]
-	keep(metric.GeneratorLag, lag)
-	lag.MergeInto(r.lagTotal)
-	lag.Reset()
-	r.intervals = append(r.intervals, iv)
-	r.ivStart = now
+	if r.cur == nil {
+		r.cur = map[string]*hdrhistogram.PackedHistogram{}
+	}
+	if !empty {
+		r.cur[pt.Name] = pt.Hist.Clone()
+	}
+	if pt.Last {
+		iv.Hists, r.cur = r.cur, nil
+		r.intervals = append(r.intervals, iv)
+	}
 }
 
 // drain waits until every written packet was indicated and nothing is left to run, with

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/nicmodel"
 	"github.com/ndisbench/ndisbench/nicmodel/harness"
@@ -495,54 +497,82 @@ func TestRunRefusesBadScenarios(t *testing.T) {
 	}
 }
 
-// TestRunIntervalsAddUp: the measured window is cut into back-to-back periods whose
-// histograms add up, value for value, to the run's: nothing is lost or counted twice at a
-// period boundary, for the platform's, the stack's and the generator's histograms.
+// TestRunIntervalsAddUp: the measured window is cut into back-to-back periods at fixed
+// times (every Options.Interval from the end of the warm-up; the last one takes in the
+// end and the drain) whose histograms add up, value for value, to the run's: nothing is
+// lost or counted twice at a period boundary, for the platform's, the stack's and the
+// generator's histograms. Given OnInterval, the run hands them over as they close and
+// keeps none.
 func TestRunIntervalsAddUp(t *testing.T) {
 	sc := testScenario(nicmodel.ModeMSIX)
-	sc.Throttle = 32 // bounds every DPC call, so cuts (made between calls) come often
-	// A rotation costs far more under -race on one oversubscribed CPU (tens of ms) than
-	// in a plain run (about a millisecond): lengthen the run until it has two periods.
-	var rep *harness.Report
-	for sc.Duration = 100 * time.Millisecond; ; sc.Duration *= 2 {
-		var err error
-		rep, err = harness.Run(context.Background(), sc, harness.Options{Interval: 10 * time.Millisecond})
+	sc.Throttle = 32
+	sc.Duration = 100 * time.Millisecond
+	const period = 10 * time.Millisecond
+	for _, streamed := range []bool{false, true} {
+		var got []harness.Interval
+		opts := harness.Options{Interval: period}
+		if streamed {
+			last := ""
+			opts.OnInterval = func(iv harness.Interval) {
+				if len(iv.Hists) != 1 {
+					t.Errorf("OnInterval given %d histograms at once, want one", len(iv.Hists))
+				}
+				if len(got) == 0 || got[len(got)-1].Start != iv.Start {
+					got, last = append(got, iv), ""
+					got[len(got)-1].Hists = map[string]*hdrhistogram.PackedHistogram{}
+				}
+				for name, h := range iv.Hists {
+					if name <= last {
+						t.Errorf("%s after %s: want name order", name, last)
+					}
+					got[len(got)-1].Hists[name], last = h.Clone(), name // valid during the call only
+				}
+			}
+		}
+		rep, err := harness.Run(context.Background(), sc, opts)
 		if err != nil {
 			t.Fatalf("Run: %v", err)
 		}
-		if len(rep.Intervals) >= 2 {
-			break
-		}
-		if sc.Duration >= 2*time.Second {
-			t.Fatalf("%d intervals for a %v run cut every 10ms", len(rep.Intervals), sc.Duration)
-		}
-	}
-	t.Logf("%d intervals in a %v run", len(rep.Intervals), sc.Duration)
-	sums := map[string]int64{}
-	var end time.Duration
-	for i, iv := range rep.Intervals {
-		if i > 0 && iv.Start != end {
-			t.Errorf("interval %d starts at %v, the previous ended at %v", i, iv.Start, end)
-		}
-		if iv.Length <= 0 {
-			t.Errorf("interval %d has length %v", i, iv.Length)
-		}
-		end = iv.Start + iv.Length
-		for name, h := range iv.Hists {
-			if h.TotalCount() == 0 {
-				t.Errorf("interval %d keeps empty histogram %s", i, name)
+		if streamed {
+			if len(rep.Intervals) != 0 {
+				t.Errorf("given OnInterval, the report keeps %d intervals", len(rep.Intervals))
 			}
-			sums[name] += h.TotalCount()
+		} else {
+			got = rep.Intervals
 		}
-	}
-	for name, h := range rep.Hists {
-		if sums[name] != h.TotalCount() {
-			t.Errorf("%s: intervals hold %d values, the run %d", name, sums[name], h.TotalCount())
+		// Ten periods, on the grid; streamed, one in which nothing at all was recorded (a
+		// host that stalled the run for a whole period) has no call.
+		if len(got) != 10 && (!streamed || len(got) == 0 || len(got) > 10) {
+			t.Fatalf("%d intervals for a %v run cut every %v, want 10", len(got), sc.Duration, period)
 		}
-	}
-	for _, name := range []string{metric.PacketLatency, "isr_to_dpc", "dpc_duration", metric.GeneratorLag} {
-		if sums[name] == 0 {
-			t.Errorf("no interval holds %s", name)
+		sums := map[string]int64{}
+		for i, iv := range got {
+			k := int(iv.Start / period)
+			if iv.Start != time.Duration(k)*period || k < i || k > 9 || (iv.Length != period && k < 9) || iv.Length < period {
+				t.Errorf("interval %d: start %v length %v; want a multiple of %v, and that long (the last at least)", i, iv.Start, iv.Length, period)
+			}
+			if !iv.Base.Equal(rep.Started) {
+				t.Errorf("interval %d counts from %v, the run started at %v", i, iv.Base, rep.Started)
+			}
+			for name, h := range iv.Hists {
+				if h.TotalCount() == 0 {
+					t.Errorf("interval %d keeps empty histogram %s", i, name)
+				}
+				sums[name] += h.TotalCount()
+			}
+		}
+		for name, h := range rep.Hists {
+			if sums[name] != h.TotalCount() {
+				t.Errorf("%s: intervals hold %d values, the run %d", name, sums[name], h.TotalCount())
+			}
+		}
+		for _, name := range []string{metric.PacketLatency, "isr_to_dpc", "dpc_duration", metric.GeneratorLag} {
+			if sums[name] == 0 {
+				t.Errorf("no interval holds %s", name)
+			}
+		}
+		if len(rep.VCPUGapMaxNs) != sc.VCPUs || rep.Clamped == nil {
+			t.Errorf("VCPUGapMaxNs %v, Clamped %v: want one gap per vCPU and a map", rep.VCPUGapMaxNs, rep.Clamped)
 		}
 	}
 }

@@ -24,8 +24,8 @@ import (
 // it; across streams the fingerprint catches a duplicate that balances a loss.
 //
 // Its histograms (packet_latency, packet_service) are the platform's extra per-vCPU
-// histograms (core.PlatformConfig.Hists), so they rotate into interval logs with the
-// framework's.
+// histograms (core.PlatformConfig.Hists), so they are cut into intervals with the
+// framework's; each packet counts in the interval of its indication.
 type CheckingStack struct {
 	cpus     []*stackCPU
 	queues   int
@@ -109,8 +109,8 @@ func (s *CheckingStack) Indicate(cpu int, nbls []core.NBL) {
 		t.print += mix(n.Seq)
 		if n.Intended >= s.measured {
 			st.inWindow++
-			s.p.Record(cpu, s.latency, now-n.Intended)
-			s.p.Record(cpu, s.service, now-n.Written)
+			s.p.RecordAt(cpu, s.latency, now, now-n.Intended)
+			s.p.RecordAt(cpu, s.service, now, now-n.Written)
 		}
 	}
 	st.nbls += uint64(len(nbls))

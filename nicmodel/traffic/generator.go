@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/core/hist"
@@ -17,9 +15,10 @@ import (
 // Invariants (Generator):
 //   - Run's goroutine is the only writer of the NIC's receive side (Stage, Flush, Poll)
 //     and of everything in Stats; Stats may be read once Run has returned.
-//   - The lag histogram is a hist.IntervalRecorder: Run records and syncs (every 256
-//     iterations); CollectLag, from one collector goroutine, publishes a new generation
-//     and collects what Run handed over (or everything, once Run has returned).
+//   - The lag histogram (GeneratorConfig.Lag) is a hist.Writer that Run owns: it records
+//     each measured packet's lag at its write time, ticks it while it waits and steps it
+//     (a little of a retired interval's drain) while it waits and every 256 packets, and
+//     closes it when it returns. Its collector takes only what it handed over.
 //   - stop: Stop sets it from any goroutine; Run sees it at its next check.
 
 // GeneratorConfig is what a Generator sends, into what, and how.
@@ -42,6 +41,10 @@ type GeneratorConfig struct {
 	// goroutine: a second device on a shared line raising its interrupts, say.
 	Periodic      func()
 	PeriodicEvery int64
+	// Lag, when set, is where the lag of each measured packet's write behind its intended
+	// time goes (its histogram 0), in the interval of the write's time; Run owns it, and
+	// closes it when it returns (core.Platform.AddWriter makes one).
+	Lag *hist.Writer
 }
 
 // Timeline is when a generator sends, on its clock: the schedule's time 0 is Start;
@@ -56,18 +59,15 @@ type Timeline struct {
 // the schedule when it falls behind: the lag is recorded, and latency is measured from
 // the intended time. Run it on a goroutine of its own.
 type Generator struct {
-	cfg    GeneratorConfig
-	tl     Timeline
-	lag    *hist.IntervalRecorder
-	lagGen atomic.Uint64
-	stop   atomic.Bool
-	stats  Stats
+	cfg   GeneratorConfig
+	tl    Timeline
+	stop  atomic.Bool
+	stats Stats
 }
 
 // NewGenerator returns a generator of c's packets over tl.
 func NewGenerator(c GeneratorConfig, tl Timeline) *Generator {
-	return &Generator{cfg: c, tl: tl,
-		lag: hist.NewIntervalRecorder([]*hdrhistogram.Histogram{hist.NewLatency()})}
+	return &Generator{cfg: c, tl: tl}
 }
 
 // Timeline returns when the generator sends.
@@ -97,14 +97,6 @@ func (g *Generator) Stop() { g.stop.Store(true) }
 // Stats returns what Run did. Call it after Run has returned.
 func (g *Generator) Stats() Stats { return g.stats }
 
-// CollectLag ends the lag histogram's current interval: it adds to into[0] how far behind
-// its intended time each measured packet was written since the last call, and empties
-// it. One collector at a time, after Run has started or returned (it waits for Run's next
-// check, at most 256 packets or idle turns).
-func (g *Generator) CollectLag(into []*hdrhistogram.PackedHistogram) {
-	g.lag.Collect(g.lagGen.Add(1), nil, into)
-}
-
 const allocsMetric = "/gc/heap/allocs:objects"
 
 // LateCut is how long past the end of its window a generator that fell behind goes on
@@ -126,8 +118,10 @@ func (g *Generator) Run() {
 			defer undo()
 		}
 	}
-	lag := g.lag
-	defer lag.Close()
+	lag := c.Lag
+	if lag != nil {
+		defer lag.Close() // after its last record
+	}
 	clock := c.Clock
 	sample := []metrics.Sample{{Name: allocsMetric}}
 	readAllocs := func() uint64 {
@@ -165,6 +159,10 @@ func (g *Generator) Run() {
 			if c.Poll {
 				nic.Poll(now)
 			}
+			if lag != nil {
+				lag.Tick(now)
+				lag.Step()
+			}
 			if g.checkIn(i) {
 				break
 			}
@@ -193,7 +191,9 @@ func (g *Generator) Run() {
 		st.Generated++
 		if warm {
 			st.Measured++
-			lag.Record(0, now-next)
+			if lag != nil {
+				lag.RecordAt(0, now, now-next)
+			}
 			st.LastIntended, st.LastWrite = next, now
 		}
 		if c.Poll && i&63 == 0 {
@@ -211,13 +211,16 @@ func (g *Generator) Run() {
 	}
 }
 
-// checkIn is the generator's check every 256 iterations: it hands its lag histogram
-// over when a rotation asks, and reports whether the run was stopped.
+// checkIn is the generator's check every 256 iterations: it drains a step of its lag
+// histogram's retired interval (when it has no wait to do it in), and reports whether
+// the run was stopped.
 func (g *Generator) checkIn(i uint64) bool {
 	if i&255 != 0 {
 		return false
 	}
-	g.lag.Sync(g.lagGen.Load())
+	if g.cfg.Lag != nil {
+		g.cfg.Lag.StepN(4096) // a few µs every 256 packets, while a drain is due
+	}
 	if g.stop.Load() {
 		g.stats.Interrupted = true
 		return true

@@ -1,0 +1,183 @@
+package hist
+
+import (
+	"math"
+	"math/bits"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Dense is one writer's dense histogram: the bucket layout of hdrhistogram.New(lowest,
+// highest, digits), recorded into without an error path, a lock or an allocation. It
+// counts the values it clamped at its ceiling and keeps the range of buckets in use, so
+// that draining it into sparse form (DrainInto) visits only that range.
+//
+// Its counts are allocated on first use unless Prefault made them, and a drain empties
+// what it visits: a Dense is reused interval after interval, and never gives its memory
+// back. Not safe for concurrent use; Writer says who owns it when.
+type Dense struct {
+	counts  []int64
+	total   int64
+	clamped uint64
+	lo, hi  int // buckets in use, [lo, hi]; lo > hi when none
+
+	highest   int64
+	unitMag   uint
+	halfMag   uint  // log2 of half the sub-bucket count
+	mask      int64 // sub-bucket mask, shifted by unitMag
+	halfCount int
+	n         int // buckets (hdrhistogram's counts length)
+
+	lowest int64
+	digits int
+}
+
+// NewDense returns an empty Dense with the range and precision hdrhistogram.New takes.
+// Its counts are allocated when it first records (Prefault allocates them now).
+func NewDense(lowest, highest int64, digits int) *Dense {
+	d := &Dense{}
+	d.init(lowest, highest, digits)
+	return d
+}
+
+// init computes the layout as hdrhistogram.New does (its constructor's clamping
+// included), so that each bucket is one of its buckets.
+func (d *Dense) init(lowest, highest int64, digits int) {
+	digits = min(max(digits, 1), 5)
+	lowest = max(lowest, 1)
+	subBucketCountMag := int(math.Ceil(math.Log2(2 * math.Pow10(digits))))
+	halfMag := max(subBucketCountMag, 1) - 1
+	unitMag := max(int(math.Floor(math.Log2(float64(lowest)))), 0)
+	subBucketCount := int64(1) << (halfMag + 1)
+	// Buckets needed to cover highest, as hdrhistogram counts them.
+	smallestUntrackable := subBucketCount << unitMag
+	buckets := 1
+	for smallestUntrackable <= highest {
+		if smallestUntrackable > math.MaxInt64/2 {
+			buckets++
+			break
+		}
+		smallestUntrackable <<= 1
+		buckets++
+	}
+	*d = Dense{
+		highest: highest, unitMag: uint(unitMag), halfMag: uint(halfMag),
+		mask: (subBucketCount - 1) << unitMag, halfCount: int(subBucketCount / 2),
+		n: (buckets + 1) * int(subBucketCount/2), lowest: lowest, digits: digits,
+		lo: math.MaxInt, hi: -1,
+	}
+}
+
+// Prefault allocates the counts now and touches every page of them, so that recording
+// takes no page fault: call it before the hot path starts.
+func (d *Dense) Prefault() {
+	if d.counts == nil {
+		d.counts = make([]int64, d.n)
+	}
+	for i := 0; i < len(d.counts); i += 4096 / 8 {
+		d.counts[i] = 0
+	}
+}
+
+// Record adds v, clamped into [0, highest]: a negative span is a bookkeeping bug, kept
+// visible as 0; a span past the ceiling is kept as the ceiling, and counted (Clamped).
+func (d *Dense) Record(v int64) {
+	if v < 0 {
+		v = 0
+	}
+	if v > d.highest {
+		v = d.highest
+		d.clamped++
+	}
+	// hdrhistogram's countsIndexFor.
+	bucket := uint(bits.Len64(uint64(v|d.mask))) - d.unitMag - (d.halfMag + 1)
+	i := int(bucket+1)<<d.halfMag + int(v>>(bucket+d.unitMag)) - d.halfCount
+	if uint(i) < uint(len(d.counts)) {
+		d.counts[i]++
+	} else {
+		d.grow(i)
+	}
+	d.total++
+	if i < d.lo {
+		d.lo = i
+	}
+	if i > d.hi {
+		d.hi = i
+	}
+}
+
+// grow allocates the counts on first use and counts bucket i. Off the hot path: the
+// bounds check it stands in for is one the compiler would have made anyway.
+func (d *Dense) grow(i int) {
+	if d.counts == nil {
+		d.counts = make([]int64, d.n)
+	}
+	d.counts[i]++
+}
+
+// TotalCount returns how many values d holds.
+func (d *Dense) TotalCount() int64 { return d.total }
+
+// Clamped returns how many of them were clamped at the ceiling.
+func (d *Dense) Clamped() uint64 { return d.clamped }
+
+// value returns the lowest value of bucket i (hdrhistogram's valueFromFlatIndex).
+func (d *Dense) value(i int) int64 {
+	bucket := (i >> d.halfMag) - 1
+	sub := i&(d.halfCount-1) + d.halfCount
+	if bucket < 0 {
+		sub -= d.halfCount
+		bucket = 0
+	}
+	return int64(sub) << (uint(bucket) + d.unitMag)
+}
+
+// DrainInto moves up to budget buckets of d, from bucket *from on, into p (nil: drop
+// them) and empties them; it skips the buckets not in use. It returns how much of the
+// budget it spent, and whether d is empty now, its total and clamped count then moved
+// too (into clamped, unless p is nil). Small budgets let a writer drain in steps between
+// pieces of work.
+func (d *Dense) DrainInto(p *hdrhistogram.PackedHistogram, clamped *uint64, from *int, budget int) (spent int, empty bool) {
+	if d.total == 0 {
+		return 0, true
+	}
+	pos := max(*from, d.lo)
+	stop := d.hi + 1
+	if budget < stop-pos {
+		stop = pos + budget
+	}
+	if pos < stop {
+		c := d.counts[pos:stop]
+		if p == nil {
+			clear(c)
+		} else {
+			for j, n := range c {
+				if n != 0 {
+					_ = p.RecordValues(d.value(pos+j), n)
+					c[j] = 0
+				}
+			}
+		}
+	}
+	spent = max(stop-pos, 1)
+	*from = stop
+	if stop <= d.hi {
+		return spent, false
+	}
+	if p != nil {
+		*clamped += d.clamped
+	}
+	d.total, d.clamped, d.lo, d.hi = 0, 0, math.MaxInt, -1
+	*from = 0
+	return spent, true
+}
+
+// NewPacked returns an empty sparse histogram with d's range and precision.
+func (d *Dense) NewPacked() *hdrhistogram.PackedHistogram {
+	return hdrhistogram.NewPacked(d.lowest, d.highest, d.digits)
+}
+
+// NewHistogram returns an empty dense hdrhistogram with d's range and precision.
+func (d *Dense) NewHistogram() *hdrhistogram.Histogram {
+	return hdrhistogram.New(d.lowest, d.highest, d.digits)
+}

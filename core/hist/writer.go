@@ -1,0 +1,400 @@
+package hist
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Invariants (Writer, Snapshot):
+//   - A writer's own side (active, spare, cur, sched, conv, local and every Dense of its
+//     sets) belongs to its owner: the one goroutine that records (a vCPU's thread, the
+//     generator's), or whoever holds the lock a caller put around it, or, once closed
+//     was stored, the collector (Collector.settle). Ownership passes to the collector by
+//     closed (the owner's last store, a release; the collector's load, an acquire).
+//   - end: the owner loads it at every Tick and stores it when it crosses; the
+//     collector only lowers it (RequestCut, a CAS). After storing end the owner loads
+//     flushAt, and the collector stores flushAt before lowering end: with sequentially
+//     consistent atomics one of the two sees the other, so a cut the collector asked for
+//     is never lost to the owner's store (an end too low only costs an empty cut).
+//   - out: a list the owner pushes finished snapshots onto (a CAS, the only pusher) and
+//     the collector takes whole (Swap). free: the reverse, snapshots the collector has
+//     emptied, which the owner takes whole. A snapshot belongs to whoever took it.
+//   - done: the owner stores the time of a cut after it pushed the snapshot of every
+//     record made before that time; the collector loads done before it takes out, so
+//     every record of an interval that ended at or before done is in what it takes.
+//   - A record is attributed to the interval of the time its owner gives it (Tick's
+//     now, or RecordAt's at); a time before the current interval's start (a late
+//     record) goes to the current interval. Nothing recorded is dropped but the warm-up.
+
+// stepBudget is how many buckets one Step drains: about a microsecond of work, so that
+// a writer can drain between two pieces of work without delaying either.
+const stepBudget = 512
+
+// Layout is a histogram's range and precision, as hdrhistogram.New takes them.
+type Layout struct {
+	Lowest, Highest int64
+	Digits          int
+}
+
+// LatencyLayout is ndisbench's standard latency histogram (NewLatency).
+var LatencyLayout = Layout{Lowest, Highest, Digits}
+
+// Set is a writer's histograms for one interval, numbered as the writer's layouts.
+type Set struct {
+	h []Dense
+}
+
+// Record adds v to histogram i of the set, clamped and counted as Dense.Record.
+func (s *Set) Record(i int, v int64) { s.h[i].Record(v) }
+
+func newSet(layouts []Layout, prefault bool) *Set {
+	s := &Set{h: make([]Dense, len(layouts))}
+	for i, l := range layouts {
+		s.h[i].init(l.Lowest, l.Highest, l.Digits)
+		if prefault {
+			s.h[i].Prefault()
+		}
+	}
+	return s
+}
+
+func (s *Set) empty() bool {
+	for i := range s.h {
+		if s.h[i].total != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Snapshot is one writer's histograms of one interval (or of part of it, when a cut was
+// asked for within it), in sparse form: what a writer hands its collector.
+type Snapshot struct {
+	Index   int                             // the interval
+	Hists   []*hdrhistogram.PackedHistogram // by the writer's numbering; nil: empty
+	Clamped []uint64                        // values clamped at each histogram's ceiling
+	next    *Snapshot
+}
+
+// reset empties s for reuse, keeping its histograms' storage.
+func (s *Snapshot) reset() {
+	for _, h := range s.Hists {
+		if h != nil {
+			h.Reset()
+		}
+	}
+	clear(s.Clamped)
+}
+
+// conversion is a retired set on its way into a snapshot.
+type conversion struct {
+	set   *Set
+	index int   // its interval; -1: the warm-up, emptied without a snapshot
+	at    int64 // when it was retired: done, once it is published
+	snap  *Snapshot
+	h     int // the histogram being drained
+	pos   int // and the next bucket of it
+}
+
+// Writer is one writer's histograms cut into intervals by time (Schedule), without a
+// lock and without waiting for anyone: the owner records into an active set; when a
+// time it gives (Tick, RecordAt) reaches the end of the set's interval, the set is
+// retired and a clean one takes its place; the owner drains the retired set into a
+// sparse Snapshot a little at a time, in its spare moments (Step), and hands it to the
+// collector. The collector takes finished snapshots only, and never touches a set the
+// owner may be recording into. Each writer has two sets of dense histograms, allocated
+// once (and pre-faulted, when asked) and reused: nothing is allocated in steady state.
+//
+// The Invariants block at the top of writer.go says who may touch what.
+type Writer struct {
+	writerHot
+	_ [128 - unsafe.Sizeof(writerHot{})%128]byte
+
+	spare   *Set
+	cur     int // the interval active records into
+	sched   Schedule
+	conv    conversion
+	local   *Snapshot // free snapshots the owner took
+	layouts []Layout
+
+	flushAt atomic.Int64 // the latest cut the collector asked for (RequestCut)
+	done    atomic.Int64 // every record made before this time is in out
+	closed  atomic.Bool
+	out     atomic.Pointer[Snapshot]
+	free    atomic.Pointer[Snapshot]
+}
+
+// writerHot is what the owner reads at every Tick and Record: one line.
+type writerHot struct {
+	active *Set
+	end    atomic.Int64 // when cur ends, or earlier when a cut was asked for
+}
+
+// NewWriter returns a writer of histograms with layouts, on the schedule Always until
+// SetSchedule. With prefault, its memory is all allocated and touched now: both dense
+// sets, and two snapshots with room for every bucket (PreallocPacked), so that in steady
+// state neither the owner nor the collector allocates, and no page fault lands on a busy
+// CPU at a cut; otherwise a histogram's memory is allocated when it first records.
+func NewWriter(layouts []Layout, prefault bool) *Writer {
+	w := &Writer{layouts: layouts, spare: newSet(layouts, prefault)}
+	w.active = newSet(layouts, prefault)
+	if prefault {
+		for range 2 {
+			s := w.newSnapshot()
+			for i, l := range layouts {
+				s.Hists[i] = PreallocPacked(l)
+			}
+			s.next, w.local = w.local, s
+		}
+	}
+	w.done.Store(math.MinInt64)
+	w.SetSchedule(Always)
+	return w
+}
+
+func (w *Writer) newSnapshot() *Snapshot {
+	return &Snapshot{Hists: make([]*hdrhistogram.PackedHistogram, len(w.layouts)), Clamped: make([]uint64, len(w.layouts))}
+}
+
+// prototypes holds a full sparse histogram per layout, for PreallocPacked to copy.
+var prototypes sync.Map // Layout → *hdrhistogram.PackedHistogram
+
+// PreallocPacked returns an empty sparse histogram with l's range and precision and
+// room for every bucket, with counts of the widest kind: recording into it, merging into
+// it or resetting it never allocates. Its memory is touched: it takes no page fault.
+func PreallocPacked(l Layout) *hdrhistogram.PackedHistogram {
+	proto, ok := prototypes.Load(l)
+	if !ok {
+		var d Dense
+		d.init(l.Lowest, l.Highest, l.Digits)
+		p := d.NewPacked()
+		_ = p.RecordValues(0, 1<<40) // counts of 8 bytes from the start
+		for i := 1; i < d.n; i++ {
+			_ = p.RecordValues(d.value(i), 1)
+		}
+		proto, _ = prototypes.LoadOrStore(l, p)
+	}
+	p := proto.(*hdrhistogram.PackedHistogram).Clone()
+	p.Reset()
+	return p
+}
+
+// SetSchedule puts w on s: it records into the warm-up (or, on Always, the one
+// interval) until its first Tick. Before the owner starts; what w holds is discarded.
+func (w *Writer) SetSchedule(s Schedule) {
+	w.sched = s
+	w.cur = s.Index(math.MinInt64)
+	w.end.Store(s.End(w.cur))
+	for _, set := range []*Set{w.active, w.spare} {
+		for i := range set.h {
+			set.h[i].DrainInto(nil, nil, new(int), math.MaxInt)
+		}
+	}
+}
+
+// Len returns how many histograms w has.
+func (w *Writer) Len() int { return len(w.layouts) }
+
+// Tick tells w the owner's time: when it reached the end of the current interval (or a
+// cut the collector asked for), the active set is retired and a clean one takes its
+// place. It returns the set to record the owner's next piece of work into. Owner only.
+// It costs a load and a comparison unless it cuts.
+func (w *Writer) Tick(now int64) *Set {
+	if now >= w.end.Load() {
+		w.cross(now)
+	}
+	return w.active
+}
+
+// Record adds v to histogram i of the active set. Owner only.
+func (w *Writer) Record(i int, v int64) { w.active.Record(i, v) }
+
+// RecordAt adds v to histogram i of the interval at falls in (Tick(at), then Record).
+// Owner only.
+func (w *Writer) RecordAt(i int, at, v int64) { w.Tick(at).Record(i, v) }
+
+// cross retires the active set at now: the previous retired set, if its drain has not
+// finished, is finished first (two cuts with no Step between: rare), then the active set
+// becomes the retired one and the spare the active one.
+func (w *Writer) cross(now int64) {
+	if w.conv.set != nil {
+		w.finish()
+	}
+	old := w.active
+	w.active, w.spare = w.spare, nil
+	if old.empty() {
+		w.spare = old
+		w.done.Store(now)
+	} else {
+		w.conv = conversion{set: old, index: w.cur, at: now}
+	}
+	w.cur = w.sched.Index(now)
+	end := w.sched.End(w.cur)
+	w.end.Store(end)
+	if f := w.flushAt.Load(); f > now && f < end {
+		w.end.Store(f)
+	}
+}
+
+// Converting reports whether a retired set is still being drained (Step has work).
+// Owner only.
+func (w *Writer) Converting() bool { return w.conv.set != nil }
+
+// Due reports whether the owner has something to do for w at now: a drain to go on
+// with, or a cut to make. An owner about to sleep asks it first. Owner only.
+func (w *Writer) Due(now int64) bool { return w.conv.set != nil || now >= w.end.Load() }
+
+// Step drains a little of the retired set, if there is one (stepBudget buckets, about a
+// microsecond), and hands its snapshot to the collector when it is all drained. The
+// owner calls it between pieces of work or while idle. Owner only.
+func (w *Writer) Step() {
+	if w.conv.set != nil {
+		w.step(stepBudget)
+	}
+}
+
+// StepN is Step with a budget of n buckets (at least stepBudget): an owner whose pieces
+// of work are long, so that its steps are few, drains in proportion (a bucket costs
+// about a nanosecond, a populated one tens). Owner only.
+func (w *Writer) StepN(n int) {
+	if w.conv.set != nil {
+		w.step(max(n, stepBudget))
+	}
+}
+
+func (w *Writer) step(budget int) {
+	c := &w.conv
+	for budget > 0 && c.h < len(c.set.h) {
+		d := &c.set.h[c.h]
+		var p *hdrhistogram.PackedHistogram
+		var clamped *uint64
+		if c.index >= 0 && d.total != 0 {
+			if c.snap == nil {
+				c.snap = w.takeSnapshot(c.index)
+			}
+			if p = c.snap.Hists[c.h]; p == nil {
+				p = d.NewPacked()
+				c.snap.Hists[c.h] = p
+			}
+			clamped = &c.snap.Clamped[c.h]
+		}
+		spent, empty := d.DrainInto(p, clamped, &c.pos, budget)
+		budget -= spent
+		if empty {
+			c.h++
+			c.pos = 0
+		}
+	}
+	if c.h == len(c.set.h) {
+		w.publish()
+	}
+}
+
+// finish drains the whole retired set now. Owner only.
+func (w *Writer) finish() {
+	if w.conv.set != nil {
+		w.step(math.MaxInt)
+	}
+}
+
+// publish hands the drained set's snapshot to the collector and says so (done).
+func (w *Writer) publish() {
+	c := &w.conv
+	if s := c.snap; s != nil {
+		for {
+			head := w.out.Load()
+			s.next = head
+			if w.out.CompareAndSwap(head, s) {
+				break
+			}
+		}
+	}
+	w.spare = c.set
+	w.done.Store(c.at)
+	*c = conversion{}
+}
+
+// takeSnapshot returns an empty snapshot for interval index: one the collector gave
+// back, or a new one.
+func (w *Writer) takeSnapshot(index int) *Snapshot {
+	if w.local == nil {
+		w.local = w.free.Swap(nil)
+	}
+	s := w.local
+	if s != nil {
+		w.local = s.next
+		s.next = nil
+	} else {
+		s = w.newSnapshot()
+	}
+	s.Index = index
+	return s
+}
+
+// Sync makes a cut at now if one is due and drains what is retired, at once: for a
+// writer whose owner has no spare moments (one used under a lock by whoever holds it).
+// Owner only.
+func (w *Writer) Sync(now int64) {
+	w.Tick(now)
+	w.finish()
+}
+
+// Close says the owner records no more: the collector takes over w. The owner's last
+// call.
+func (w *Writer) Close() { w.closed.Store(true) }
+
+// Closed reports whether the owner closed w.
+func (w *Writer) Closed() bool { return w.closed.Load() }
+
+// Done returns the time before which everything w recorded has been handed over.
+// Collector side.
+func (w *Writer) Done() int64 { return w.done.Load() }
+
+// RequestCut asks the owner to make a cut at its first time at or after t, whatever the
+// schedule says (a flush: Platform.Metrics while running). Collector side.
+func (w *Writer) RequestCut(t int64) {
+	if t > w.flushAt.Load() {
+		w.flushAt.Store(t)
+	}
+	for {
+		e := w.end.Load()
+		if e <= t || w.end.CompareAndSwap(e, t) {
+			return
+		}
+	}
+}
+
+// settle hands everything over that a closed w holds: the collector, owning w now,
+// drains what the owner left retired or active, and marks w done for good. Collector
+// side, after Closed.
+func (w *Writer) settle() {
+	w.finish()
+	if !w.active.empty() {
+		w.cross(math.MaxInt64)
+		w.finish()
+	}
+	w.done.Store(math.MaxInt64)
+}
+
+// take returns the snapshots w handed over (a list through next, newest first) and the
+// time before which they are all there is. Collector side.
+func (w *Writer) take() (list *Snapshot, done int64) {
+	done = w.done.Load()
+	return w.out.Swap(nil), done
+}
+
+// giveBack returns an emptied snapshot to w's owner for reuse. Collector side.
+func (w *Writer) giveBack(s *Snapshot) {
+	s.reset()
+	for {
+		head := w.free.Load()
+		s.next = head
+		if w.free.CompareAndSwap(head, s) {
+			return
+		}
+	}
+}
