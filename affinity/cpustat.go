@@ -53,7 +53,8 @@ func (in Interference) Pct(ns int64) float64 {
 }
 
 // Between returns what happened on cpus between before and after. Other is the CPUs'
-// busy time less this process's own CPU time, clamped at 0: where this process also ran
+// busy time less this process's own CPU time and less two ticks per CPU of rounding,
+// clamped at 0: where this process also ran
 // on CPUs outside the set (an unpinned goroutine), Other is an underestimate. A CPU
 // missing from either sample is left out of the figures.
 func Between(before, after HostSample, cpus CPUList) Interference {
@@ -69,7 +70,11 @@ func Between(before, after HostSample, cpus CPUList) Interference {
 		busy += max(0, a.Busy-b.Busy)
 		in.StealNs += max(0, a.Steal-b.Steal)
 	}
-	in.OtherNs = max(0, busy-(after.Self-before.Self))
+	// /proc/stat counts in ticks, so each CPU's busy time may read up to a tick high at
+	// each end; getrusage is exact. Other is given the benefit of that doubt, so that a
+	// short window does not read rounding as interference.
+	slack := 2 * int64(time.Second/userHz) * int64(in.CPUs)
+	in.OtherNs = max(0, busy-(after.Self-before.Self)-slack)
 	return in
 }
 

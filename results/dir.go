@@ -125,16 +125,22 @@ type Output struct {
 }
 
 // RunStem returns the file-name stem of res.Runs[i]: its name when no other run of res
-// has the same name, else "<name>.r<repetition>". Files are <stem>.<histogram>.hgrm and
+// has the same name, else "<name>.r<repetition>", with ".a<attempt>" added for an
+// attempt after the first (bench run -retries). Files are <stem>.<histogram>.hgrm and
 // <stem>.hlog.
 func RunStem(res *Result, i int) string {
 	run := &res.Runs[i]
+	stem := run.Name
 	for j := range res.Runs {
 		if j != i && res.Runs[j].Name == run.Name {
-			return run.Name + ".r" + strconv.Itoa(run.Repetition)
+			stem = run.Name + ".r" + strconv.Itoa(run.Repetition)
+			break
 		}
 	}
-	return run.Name
+	if run.Attempt > 0 {
+		stem += ".a" + strconv.Itoa(run.Attempt)
+	}
+	return stem
 }
 
 // WriteDir writes out's result set into the directory path: result.json, bench.txt,

@@ -303,6 +303,15 @@ func TestRunStem(t *testing.T) {
 			t.Errorf("RunStem(%d) = %q, want %q", i, got, want)
 		}
 	}
+	// bench run -retries keeps every attempt: each gets files of its own.
+	retry := res.Runs[0]
+	retry.Attempt = 1
+	res.Runs = append(res.Runs, retry)
+	for i, want := range []string{"msix.r0", "line.r0", "line.r1", "msix.r0.a1"} {
+		if got := RunStem(res, i); got != want {
+			t.Errorf("with a retry: RunStem(%d) = %q, want %q", i, got, want)
+		}
+	}
 }
 
 func ExampleWriteDir() {

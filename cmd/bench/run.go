@@ -281,8 +281,16 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	for _, p := range plan {
 		need = max(need, core.GOMAXPROCSNeeded(p.sc.VCPUs))
 	}
+	var abandoned string // a run that did not stop within a second of Ctrl-C
 	if runtime.GOMAXPROCS(0) < need {
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(need))
+		old := runtime.GOMAXPROCS(need)
+		defer func() {
+			// Not after an abandoned run: its pinned threads still spin, and the stop
+			// of the world that GOMAXPROCS makes would wait for them.
+			if abandoned == "" {
+				runtime.GOMAXPROCS(old)
+			}
+		}()
 	}
 
 	env := results.DetectEnvironment()
@@ -297,7 +305,6 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	var broken []string
 	var logs []*results.IntervalLogStream
 	var failed error // a run that could not start; what the others measured is still written
-	var abandoned string
 	pinned, cpus := true, ""
 	invalid := 0
 plan:
@@ -310,7 +317,7 @@ plan:
 			if err != nil {
 				return fmt.Errorf("run: %w", err)
 			}
-			opts := harness.Options{Progress: prog.update(i, p.name), Interval: f.interval, OnInterval: logIntervals(log)}
+			opts := harness.Options{Progress: prog.update(i, p.name), Interval: f.interval, OnInterval: logIntervals(log), Limits: verdictLimits}
 			rep, err := runOne(ctx, func(ctx context.Context) (*harness.Report, error) { return harness.Run(ctx, p.sc, opts) })
 			if errors.Is(err, errAbandoned) {
 				log.Remove()
@@ -360,6 +367,9 @@ plan:
 		if failed != nil {
 			return failed
 		}
+		if abandoned != "" {
+			return fmt.Errorf("%w: run %s did not stop within a second and is lost; no run had finished, so nothing is written", errInterrupted, abandoned)
+		}
 		return errInterrupted
 	}
 	if err := out.Commit(&results.Output{Result: res, IntervalLogs: logs}); err != nil {
@@ -398,7 +408,7 @@ var errAbandoned = errors.New("run abandoned")
 // abandonAfter is how long an interrupted run may take to stop before the CLI writes
 // what the earlier runs measured without it: Ctrl-C takes effect within a second in
 // every state, even when a stalled host keeps the run's threads from finishing.
-const abandonAfter = 800 * time.Millisecond
+const abandonAfter = 900 * time.Millisecond
 
 // runOne calls run (a harness.Run), and returns errAbandoned when ctx is cancelled and
 // run does not return within abandonAfter (its goroutines are left to the process's

@@ -1,6 +1,10 @@
 package main
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/ndisbench/ndisbench/nicmodel/harness"
+)
 
 // note prints a line about the run in progress (a retry, say) on its own line, above the
 // progress bar, which the next update redraws.
@@ -13,3 +17,7 @@ func (p *progress) note(line string) {
 	}
 	fmt.Fprintf(p.w, "bench: %s\n", line)
 }
+
+// verdictLimits, when set, replaces harness.DefaultLimits in every run's verdict: tests
+// set it to make runs invalid on purpose.
+var verdictLimits *harness.Limits

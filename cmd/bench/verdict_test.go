@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -76,5 +78,34 @@ func TestEveryBuiltinScenarioWritesItsResults(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRetriesKeepEveryAttempt: with runs that are never valid, -retries 1 runs each
+// twice, writes both attempts with files of their own, marks the first superseded, and
+// exits 3.
+func TestRetriesKeepEveryAttempt(t *testing.T) {
+	strict := harness.DefaultLimits()
+	strict.GeneratorLag = -1 // any lag at all is too much: every run is invalid
+	verdictLimits = &strict
+	defer func() { verdictLimits = nil }()
+	dir := filepath.Join(t.TempDir(), "out")
+	_, stderr, code := runCLI("run", "-o", dir, "-retries", "1", "-duration", "30ms", "-warmup", "5ms", "-rate", "50000")
+	if code != 3 {
+		t.Fatalf("exit %d, want 3: %s", code, stderr)
+	}
+	res, err := results.ReadFile(filepath.Join(dir, results.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for i, r := range res.Runs {
+		got = append(got, fmt.Sprintf("%s/%d/%v", r.Name, r.Attempt, r.Validity.Superseded))
+		if _, err := os.Stat(filepath.Join(dir, results.RunStem(res, i)+".hlog")); err != nil {
+			t.Errorf("attempt %d of %s: %v", r.Attempt, r.Name, err)
+		}
+	}
+	if want := "msix/0/true msix/1/false line/0/true line/1/false"; strings.Join(got, " ") != want {
+		t.Errorf("runs %q, want %q", strings.Join(got, " "), want)
 	}
 }

@@ -47,7 +47,7 @@ type rig struct {
 
 // interruptWait bounds the drain and the R11 probe of a run the user interrupted, so
 // that Ctrl-C gives a result within a second in every state.
-const interruptWait = 300 * time.Millisecond
+const interruptWait = 150 * time.Millisecond
 
 // modeMSI is what the platform offers for each NIC delivery mode.
 func modeMSI(m nicmodel.Mode) core.MSIMode {
@@ -137,7 +137,7 @@ func newRig(sc scenario.Scenario, factory driver.Factory, opts Options) (*rig, e
 
 func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	sc := r.sc
-	host := newHostWatch(r.p.Info().CPUs, !sc.NoPin, r.genCfg.CPU)
+	host := newHostWatch(r.p.Config().CPUs, r.p.VCPUs(), !sc.NoPin, r.genCfg.CPU)
 	host.measureRTT(0) // before the vCPUs take their CPUs
 	// The timeline, and the histograms' cuts with it, are fixed before the vCPUs start:
 	// startSettle lets them start and settle into their loops.
@@ -188,7 +188,9 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	counters := r.p.Counters() // as the driver halted: the probe below adds its own
 	r.checkHalted(rep, counters)
 	r.p.Stop()
-	host.measureRTT(1)
+	if ctx.Err() == nil { // interrupted: no time for it
+		host.measureRTT(1)
+	}
 	r.p.CollectIntervals(0, r.emit) // the rest: the last interval ends with the drain
 	rep.Intervals = r.intervals
 	r.report(rep, counters, drained)

@@ -166,19 +166,33 @@ type hostWatch struct {
 // rttSamples keeps each round-trip measurement to about a millisecond.
 const rttSamples = 2000
 
-// newHostWatch picks what to watch: the vCPUs' CPUs (cpus, a CPU list) and the
-// generator's; unpinned, every CPU allowed.
-func newHostWatch(info string, pinned bool, genCPU int) *hostWatch {
+// newHostWatch picks what to watch: the real CPUs of the vCPUs (vCPU i runs on
+// cpus[i%len(cpus)], cpus being the platform's CPU list) and the generator's (genCPU,
+// -1: not pinned); unpinned, every CPU allowed. The round trip is measured between the
+// first vCPU's CPU and the generator's, or the second vCPU's when the generator has none.
+func newHostWatch(cpus affinity.CPUList, vcpus int, pinned bool, genCPU int) *hostWatch {
 	w := &hostWatch{pair: [2]int{-1, -1}}
-	cpus, err := affinity.ParseCPUList(info)
-	if !pinned || err != nil || len(cpus) == 0 {
-		cpus, _ = affinity.Allowed()
-	} else if genCPU >= 0 && !cpus.Contains(genCPU) {
-		cpus = append(cpus, genCPU)
+	if !pinned || len(cpus) == 0 {
+		w.cpus, _ = affinity.Allowed()
+		return w
 	}
-	w.cpus = cpus
-	if pinned && len(cpus) >= 2 {
-		w.pair = [2]int{cpus[0], cpus[len(cpus)-1]} // the first vCPU's and the generator's
+	var used affinity.CPUList
+	for i := 0; i < vcpus; i++ {
+		if c := cpus[i%len(cpus)]; !used.Contains(c) {
+			used = append(used, c)
+		}
+	}
+	other := -1
+	if len(used) > 1 {
+		other = used[1]
+	}
+	if genCPU >= 0 && !used.Contains(genCPU) {
+		used = append(used, genCPU)
+		other = genCPU
+	}
+	w.cpus = used
+	if other >= 0 {
+		w.pair = [2]int{used[0], other}
 	}
 	return w
 }

@@ -120,3 +120,28 @@ func TestRunCarriesItsVerdict(t *testing.T) {
 		t.Errorf("lag %d recorded, report says %d", v.Interference.GeneratorLagMaxNs, rep.BehindMaxNs)
 	}
 }
+
+// TestHostWatchCPUs: the interference is measured on the CPUs the run used, not on
+// every CPU allowed (another process on a vCPU's CPU must not be averaged away over
+// sixteen).
+func TestHostWatchCPUs(t *testing.T) {
+	cases := []struct {
+		cpus   affinity.CPUList
+		vcpus  int
+		gen    int
+		want   affinity.CPUList
+		wantRT [2]int
+	}{
+		{affinity.CPUList{0, 1, 2, 3, 4, 5, 6, 7}, 1, 1, affinity.CPUList{0, 1}, [2]int{0, 1}},
+		{affinity.CPUList{4, 5, 6, 7}, 2, 6, affinity.CPUList{4, 5, 6}, [2]int{4, 6}},
+		{affinity.CPUList{0, 1}, 3, -1, affinity.CPUList{0, 1}, [2]int{0, 1}}, // vCPUs share CPUs
+		{affinity.CPUList{3}, 1, -1, affinity.CPUList{3}, [2]int{-1, -1}},
+		{affinity.CPUList{3}, 1, 3, affinity.CPUList{3}, [2]int{-1, -1}}, // the generator on the vCPU's CPU
+	}
+	for _, c := range cases {
+		w := newHostWatch(c.cpus, c.vcpus, true, c.gen)
+		if w.cpus.String() != c.want.String() || w.pair != c.wantRT {
+			t.Errorf("%v, %d vCPUs, generator %d: cpus %v pair %v; want %v pair %v", c.cpus, c.vcpus, c.gen, w.cpus, w.pair, c.want, c.wantRT)
+		}
+	}
+}
