@@ -210,26 +210,31 @@ func spinUntil(cond func() bool) {
 // warmup is the number of leading samples each measurement discards.
 const warmup = 1000
 
-func cachelineRTT(p *pair, n int) *hdrhistogram.Histogram {
+func cachelineRTT(p *pair, n int) *hdrhistogram.Histogram { return pingPong(p, n, nil) }
+
+// pingPong is cachelineRTT's ping-pong of n round trips (after warmup more); when abort
+// is set, both sides stop as soon as it is true, and the histogram holds what was done.
+func pingPong(p *pair, n int, abort *atomic.Bool) *hdrhistogram.Histogram {
 	h := hist.NewLatency()
 	var lines struct {
 		_    [cacheLinePad]byte
 		ping paddedU64
 		pong paddedU64
 	}
+	stopped := func() bool { return abort != nil && abort.Load() }
 	total := uint64(n + warmup)
 	p.run(func() {
-		for i := uint64(1); i <= total; i++ {
+		for i := uint64(1); i <= total && !stopped(); i++ {
 			t0 := clock.Now()
 			lines.ping.v.Store(i)
-			spinUntil(func() bool { return lines.pong.v.Load() == i })
-			if i > warmup {
+			spinUntil(func() bool { return lines.pong.v.Load() == i || stopped() })
+			if i > warmup && !stopped() {
 				hist.Record(h, clock.Now()-t0)
 			}
 		}
 	}, func() {
-		for i := uint64(1); i <= total; i++ {
-			spinUntil(func() bool { return lines.ping.v.Load() == i })
+		for i := uint64(1); i <= total && !stopped(); i++ {
+			spinUntil(func() bool { return lines.ping.v.Load() == i || stopped() })
 			lines.pong.v.Store(i)
 		}
 	})
@@ -371,17 +376,33 @@ func clockCost(read func() int64) float64 {
 // CachelineRTT measures the cache-line round trip between CPUs a and b with n samples
 // (the ping-pong of Floors.CachelineRTT), and returns its median in ns. It needs both
 // threads to be pinned: unpinned, it returns an error rather than a figure for no
-// particular pair of CPUs. A run calls it before and after its window (a host that
-// moves the vCPUs between near and far placement shows as a change); with a few
-// thousand samples it takes about a millisecond.
-func CachelineRTT(a, b, n int) (float64, error) {
+// particular pair of CPUs. It gives up after limit (a busy host can keep one of the two
+// threads from running for seconds) with an error. A run calls it before and after its
+// window (a host that moves the vCPUs between near and far placement shows as a
+// change); with a few thousand samples it takes about a millisecond.
+func CachelineRTT(a, b, n int, limit time.Duration) (float64, error) {
 	if a == b || a < 0 || b < 0 {
 		return 0, fmt.Errorf("calibrate: cache-line round trip: want two distinct CPUs, got %d and %d", a, b)
 	}
+	var abort atomic.Bool
+	t := time.AfterFunc(limit, func() { abort.Store(true) })
+	defer t.Stop()
 	p := &pair{a: a, b: b}
-	h := cachelineRTT(p, max(1, n))
+	done := make(chan *hdrhistogram.Histogram, 1)
+	go func() { done <- pingPong(p, max(1, n), &abort) }()
+	var h *hdrhistogram.Histogram
+	select {
+	case h = <-done:
+	case <-time.After(limit + limit/2):
+		// One of the threads has not run since abort: it stops when it does. Neither p
+		// nor the histogram is read here, so nothing races with it.
+		return 0, fmt.Errorf("calibrate: cache-line round trip: not done within %v (a busy host)", limit)
+	}
 	if p.pinErr != nil {
 		return 0, fmt.Errorf("calibrate: cache-line round trip: %w", p.pinErr)
+	}
+	if abort.Load() || h.TotalCount() == 0 {
+		return 0, fmt.Errorf("calibrate: cache-line round trip: not done within %v (a busy host)", limit)
 	}
 	return float64(h.ValueAtQuantile(50)), nil
 }

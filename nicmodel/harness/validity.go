@@ -163,8 +163,12 @@ type hostWatch struct {
 	hostErr error
 }
 
-// rttSamples keeps each round-trip measurement to about a millisecond.
-const rttSamples = 2000
+// rttSamples keeps each round-trip measurement to about a millisecond; rttLimit is how
+// long a busy host may stretch it before the run goes on without it.
+const (
+	rttSamples = 2000
+	rttLimit   = 50 * time.Millisecond
+)
 
 // newHostWatch picks what to watch: the real CPUs of the vCPUs (vCPU i runs on
 // cpus[i%len(cpus)], cpus being the platform's CPU list) and the generator's (genCPU,
@@ -201,7 +205,7 @@ func (w *hostWatch) measureRTT(i int) {
 	if w.pair[0] < 0 {
 		return
 	}
-	if ns, err := calibrate.CachelineRTT(w.pair[0], w.pair[1], rttSamples); err == nil {
+	if ns, err := calibrate.CachelineRTT(w.pair[0], w.pair[1], rttSamples, rttLimit); err == nil {
 		w.rtt[i] = ns
 	}
 }
