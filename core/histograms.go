@@ -194,18 +194,18 @@ func (p *Platform) emitPart(pt hist.Part) {
 // and, before the vCPU threads ran, the vCPUs' (the platform's owner records into them).
 // Caller holds hists.
 func (p *Platform) syncOwned(now int64, flush bool) {
-	sync := func(w *hist.Writer) {
+	cut := func(w *hist.Writer) {
 		if flush {
 			w.RequestCut(now)
 		}
 		w.Sync(now)
 	}
 	p.external.Lock()
-	sync(p.external.rec.w)
+	cut(p.external.rec.w)
 	p.external.Unlock()
 	if !p.ran.Load() {
 		for _, v := range p.vcpus {
-			sync(v.rec.w)
+			cut(v.rec.w)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package hist
 import (
 	"math"
 	"math/bits"
+	"sync"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -180,4 +181,162 @@ func (d *Dense) NewPacked() *hdrhistogram.PackedHistogram {
 // NewHistogram returns an empty dense hdrhistogram with d's range and precision.
 func (d *Dense) NewHistogram() *hdrhistogram.Histogram {
 	return hdrhistogram.New(d.lowest, d.highest, d.digits)
+}
+
+// prototypes holds a full sparse histogram per layout, for PreallocPacked to copy.
+var prototypes sync.Map // Layout → *hdrhistogram.PackedHistogram
+
+// PreallocPacked returns an empty sparse histogram with l's range and precision and
+// room for every bucket, with counts of the widest kind: recording into it, merging into
+// it or resetting it never allocates. Its memory is touched: it takes no page fault.
+func PreallocPacked(l Layout) *hdrhistogram.PackedHistogram {
+	proto, ok := prototypes.Load(l)
+	if !ok {
+		var d Dense
+		d.init(l.Lowest, l.Highest, l.Digits)
+		p := d.NewPacked()
+		_ = p.RecordValues(0, 1<<40) // counts of 8 bytes from the start
+		for i := 1; i < d.n; i++ {
+			_ = p.RecordValues(d.value(i), 1)
+		}
+		proto, _ = prototypes.LoadOrStore(l, p)
+	}
+	p := proto.(*hdrhistogram.PackedHistogram).Clone()
+	p.Reset()
+	return p
+}
+
+// SetSchedule puts w on s: it records into the warm-up (or, on Always, the one
+// interval) until its first Tick. Before the owner starts; what w holds is discarded.
+func (w *Writer) SetSchedule(s Schedule) {
+	w.sched = s
+	w.cur = s.Index(math.MinInt64)
+	w.end.Store(s.End(w.cur))
+	for _, set := range []*Set{w.active, w.spare} {
+		for i := range set.h {
+			set.h[i].DrainInto(nil, nil, new(int), math.MaxInt)
+		}
+	}
+}
+
+// Len returns how many histograms w has.
+func (w *Writer) Len() int { return len(w.layouts) }
+
+// Tick tells w the owner's time: when it reached the end of the current interval (or a
+// cut the collector asked for), the active set is retired and a clean one takes its
+// place. It returns the set to record the owner's next piece of work into. Owner only.
+// It costs a load and a comparison unless it cuts.
+func (w *Writer) Tick(now int64) *Set {
+	if now >= w.end.Load() {
+		w.cross(now)
+	}
+	return w.active
+}
+
+// Record adds v to histogram i of the active set. Owner only.
+func (w *Writer) Record(i int, v int64) { w.active.Record(i, v) }
+
+// RecordAt adds v to histogram i of the interval at falls in (Tick(at), then Record).
+// Owner only.
+func (w *Writer) RecordAt(i int, at, v int64) { w.Tick(at).Record(i, v) }
+
+// cross retires the active set at now: the previous retired set, if its drain has not
+// finished, is finished first (two cuts with no Step between: rare), then the active set
+// becomes the retired one and the spare the active one.
+func (w *Writer) cross(now int64) {
+	if w.conv.set != nil {
+		w.finish()
+	}
+	old := w.active
+	w.active, w.spare = w.spare, nil
+	if old.empty() {
+		w.spare = old
+		w.done.Store(now)
+	} else {
+		w.conv = conversion{set: old, index: w.cur, at: now}
+	}
+	w.cur = w.sched.Index(now)
+	end := w.sched.End(w.cur)
+	w.end.Store(end)
+	if f := w.flushAt.Load(); f > now && f < end {
+		w.end.Store(f)
+	}
+}
+
+// Converting reports whether a retired set is still being drained (Step has work).
+// Owner only.
+func (w *Writer) Converting() bool { return w.conv.set != nil }
+
+// Due reports whether the owner has something to do for w at now: a drain to go on
+// with, or a cut to make. An owner about to sleep asks it first. Owner only.
+func (w *Writer) Due(now int64) bool { return w.conv.set != nil || now >= w.end.Load() }
+
+// Step drains a little of the retired set, if there is one (stepBudget buckets, about a
+// microsecond), and hands its snapshot to the collector when it is all drained. The
+// owner calls it between pieces of work or while idle. Owner only.
+func (w *Writer) Step() {
+	if w.conv.set != nil {
+		w.step(stepBudget)
+	}
+}
+
+// StepN is Step with a budget of n buckets (at least stepBudget): an owner whose pieces
+// of work are long, so that its steps are few, drains in proportion (a bucket costs
+// about a nanosecond, a populated one tens). Owner only.
+func (w *Writer) StepN(n int) {
+	if w.conv.set != nil {
+		w.step(max(n, stepBudget))
+	}
+}
+
+func (w *Writer) step(budget int) {
+	c := &w.conv
+	for budget > 0 && c.h < len(c.set.h) {
+		d := &c.set.h[c.h]
+		var p *hdrhistogram.PackedHistogram
+		var clamped *uint64
+		if c.index >= 0 && d.total != 0 {
+			if c.snap == nil {
+				c.snap = w.takeSnapshot(c.index)
+			}
+			if p = c.snap.Hists[c.h]; p == nil {
+				p = d.NewPacked()
+				c.snap.Hists[c.h] = p
+			}
+			clamped = &c.snap.Clamped[c.h]
+		}
+		spent, empty := d.DrainInto(p, clamped, &c.pos, budget)
+		budget -= spent
+		if empty {
+			c.h++
+			c.pos = 0
+		}
+	}
+	if c.h == len(c.set.h) {
+		w.publish()
+	}
+}
+
+// finish drains the whole retired set now. Owner only.
+func (w *Writer) finish() {
+	if w.conv.set != nil {
+		w.step(math.MaxInt)
+	}
+}
+
+// publish hands the drained set's snapshot to the collector and says so (done).
+func (w *Writer) publish() {
+	c := &w.conv
+	if s := c.snap; s != nil {
+		for {
+			head := w.out.Load()
+			s.next = head
+			if w.out.CompareAndSwap(head, s) {
+				break
+			}
+		}
+	}
+	w.spare = c.set
+	w.done.Store(c.at)
+	*c = conversion{}
 }

@@ -40,6 +40,7 @@ type rig struct {
 	onInterval func(Interval)                           // Options.OnInterval
 	intervals  []Interval                               // finished intervals, when kept (no OnInterval)
 	cur        map[string]*hdrhistogram.PackedHistogram // the interval being handed out, when kept
+	emitted    bool                                     // an interval was handed out
 	ivHists    map[string]*hdrhistogram.PackedHistogram // one part for OnInterval (reused)
 
 	waitLimit time.Duration // how long the drain and the R11 probe may wait
@@ -164,9 +165,6 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 
 	gs := r.gen.Stats()
 	rep := &Report{Scenario: sc, Platform: r.p.Info(), GeneratorCPU: gs.PinnedCPU, Interrupted: gs.Interrupted}
-	if !gs.Started.IsZero() {
-		rep.Started = r.started // the measured window began
-	}
 	if gs.PinnedCPU < 0 {
 		// The generator ran wherever the OS put it: with no CPU left over from the
 		// vCPUs, on theirs. The platform cannot know; the run can.
@@ -192,6 +190,9 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 		host.measureRTT(1)
 	}
 	r.p.CollectIntervals(0, r.emit) // the rest: the last interval ends with the drain
+	if r.emitted || !gs.Started.IsZero() {
+		rep.Started = r.started // the measured window began: the intervals count from here
+	}
 	rep.Intervals = r.intervals
 	r.report(rep, counters, drained)
 	lim := DefaultLimits()
@@ -342,6 +343,7 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts Options) {
 // emit takes one histogram of a closed interval (the generator's lag among them): to
 // Options.OnInterval, or kept in sparse form for the report.
 func (r *rig) emit(pt core.IntervalPart) {
+	r.emitted = true
 	empty := pt.Hist.TotalCount() == 0
 	iv := Interval{
 		Start:  time.Duration(pt.Start - r.warmEnd),
