@@ -57,6 +57,10 @@ type Options struct {
 	OnInterval func(Interval)
 	// Limits, when set, replaces DefaultLimits in the run's verdict (Report.Validity).
 	Limits *Limits
+	// SendAll sends every packet the schedule offers, however far behind the generator
+	// falls (traffic.GeneratorConfig.SendAll): for checks that two runs had the same
+	// traffic. Without it a run ends on time and counts what it never sent.
+	SendAll bool
 }
 
 // Progress is a live snapshot of a run, for progress displays.

@@ -118,7 +118,8 @@ func newRig(sc scenario.Scenario, factory driver.Factory, opts Options) (*rig, e
 	}
 	r.genCfg = traffic.GeneratorConfig{
 		NIC: nic, Schedule: sched, Flows: flows, Sizes: sizes, Indirection: nicInd, Clock: clock, CPU: -1,
-		Poll: sc.ModerationInterval > 0 || sc.ModerationPackets > 0, Lag: lag,
+		Poll:    sc.ModerationInterval > 0 || sc.ModerationPackets > 0,
+		SendAll: opts.SendAll, Lag: lag,
 	}
 	if sc.NoiseRate > 0 {
 		if r.noise, err = newNoiseDevice(p); err != nil {

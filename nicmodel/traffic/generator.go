@@ -37,6 +37,10 @@ type GeneratorConfig struct {
 	// Poll makes the generator release interrupts that moderation deferred, as time
 	// passes (NIC.Poll): set it when the NIC moderates.
 	Poll bool
+	// SendAll makes the generator send every packet the schedule offers before End,
+	// however late, instead of stopping LateCut after End: the traffic is then exactly
+	// the seed's whatever the machine, and the run as long as sending it takes.
+	SendAll bool
 	// Periodic, when set, is called about every PeriodicEvery ns of the clock, from Run's
 	// goroutine: a second device on a shared line raising its interrupts, say.
 	Periodic      func()
@@ -147,7 +151,7 @@ func (g *Generator) Run() {
 		if next >= tl.End {
 			break
 		}
-		if now-tl.End > int64(LateCut) {
+		if now-tl.End > int64(LateCut) && !c.SendAll {
 			st.Unsent = next
 			break
 		}
