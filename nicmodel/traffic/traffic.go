@@ -156,6 +156,11 @@ type Schedule struct {
 	gap  float64    // mean gap at RatePPS, ns
 	rng  *rand.Rand // poisson only
 
+	// constant, at a whole number of packets per second (step.rate > 0): the next time
+	// as whole ns (at) plus a remainder in 1/rate ns, stepped by whole and part of the
+	// gap: floor(n·1e9/rate) exactly, with an add and a compare instead of a divide.
+	step struct{ at, rem, whole, part, rate int64 }
+
 	// ramp: in ns units, rate r(t) = r0 + slope*t packets/ns for t < T, then r1.
 	r0, r1, slope, rampN float64 // rampN: packets due during the ramp, (r0+r1)*T/2
 }
@@ -168,6 +173,11 @@ func NewSchedule(c ScheduleConfig) (*Schedule, error) {
 	}
 	s := &Schedule{cfg: c, kind: k, gap: 1e9 / c.RatePPS}
 	switch k {
+	case schedConstant:
+		if r := c.RatePPS; r >= 1 && r <= 1<<53 && r == math.Trunc(r) {
+			s.step.rate = int64(r)
+			s.step.whole, s.step.part = 1e9/s.step.rate, 1e9%s.step.rate
+		}
 	case schedPoisson:
 		s.rng = rand.New(rand.NewPCG(c.Seed, streamSchedule))
 	case schedRamp:
@@ -205,7 +215,19 @@ func (s *Schedule) Next() int64 {
 	case schedRamp:
 		s.last = max(s.last, nsFromFloat(s.rampTime(float64(n))))
 		return s.last
-	default: // constant: computed from n, not summed, so it never drifts
+	default: // constant: floor(n·1e9/rate), never summed in floating point, so it never drifts
+		if st := &s.step; st.rate > 0 {
+			at := st.at
+			if at > math.MaxInt64-st.whole-1 {
+				return math.MaxInt64 // centuries on: the end of time
+			}
+			st.at += st.whole
+			if st.rem += st.part; st.rem >= st.rate {
+				st.rem -= st.rate
+				st.at++
+			}
+			return at
+		}
 		return nsFromFloat(float64(n) * 1e9 / s.cfg.RatePPS)
 	}
 }

@@ -3,6 +3,7 @@ package traffic
 import (
 	"errors"
 	"math"
+	"math/bits"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,34 @@ func TestScheduleConstantIsExact(t *testing.T) {
 	for n := int64(0); n < 1_000_000; n++ {
 		if got := s.Next(); got != n*1000 {
 			t.Fatalf("packet %d at %d ns, want %d", n, got, n*1000)
+		}
+	}
+}
+
+// TestScheduleConstantIsFloor: at a whole number of packets per second, packet n is due
+// at exactly floor(n·1e9/rate) ns (computed here in 128-bit integers), also past
+// n = 2^53/1e9, about 9 million packets, beyond which n·1e9 no longer fits a float64's
+// mantissa.
+func TestScheduleConstantIsFloor(t *testing.T) {
+	for _, rate := range []uint64{1, 3, 7, 999_983, 1_000_000, 14_880_000, 29_999_999, 100_000_000} {
+		s := mustSchedule(t, ScheduleConfig{Kind: KindConstant, RatePPS: float64(rate)})
+		check := func(n uint64, got int64) {
+			hi, lo := bits.Mul64(n, 1e9)
+			want, _ := bits.Div64(hi, lo, rate)
+			if uint64(got) != want {
+				t.Fatalf("rate %d: packet %d at %d ns, want floor(n·1e9/rate) = %d", rate, n, got, want)
+			}
+		}
+		for n := uint64(0); n < 200_000; n++ {
+			check(n, s.Next())
+		}
+		if testing.Short() {
+			continue
+		}
+		for n := uint64(200_000); n < 12_000_000; n++ { // an add per packet: cheap
+			if got := s.Next(); n%1_000_003 == 0 || n == 9_007_199 || n == 9_007_200 {
+				check(n, got)
+			}
 		}
 	}
 }
