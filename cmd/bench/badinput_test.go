@@ -82,6 +82,11 @@ func TestBadInputExits2(t *testing.T) {
 		{"-o is a file", []string{"run", "-o", aFile}, []string{"-o", aFile, "not a directory"}},
 		{"-o under a file", []string{"run", "-o", filepath.Join(aFile, "sub")}, []string{"-o", aFile, "not a directory"}},
 		{"-o not empty", []string{"run", "-o", full}, []string{"-o", full, "not empty"}},
+		// -runs names a run the scenario does not have; -cpuprofile cannot be written.
+		{"-runs unknown", []string{"run", "-runs", "msix,nope"}, []string{"-runs", `"nope"`, "msix, line"}},
+		{"-runs empty name", []string{"run", "-runs", "msix,"}, []string{"-runs", "empty"}},
+		{"-cpuprofile under a file", []string{"run", "-cpuprofile", filepath.Join(aFile, "cpu.prof")}, []string{"-cpuprofile", aFile}},
+		{"-cpuprofile a directory", []string{"run", "-cpuprofile", full}, []string{"-cpuprofile", full, "directory"}},
 		{"calibrate -o under a file", []string{"calibrate", "-samples", "10", "-o", filepath.Join(aFile, "c.json")}, []string{"-o", aFile}},
 	}
 	for _, tt := range tests {

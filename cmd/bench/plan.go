@@ -44,6 +44,38 @@ func chooseScenario(f runFlags) (*scenarioDef, error) {
 	return def, nil
 }
 
+// selectRuns keeps, when list (-runs) is not empty, only the runs of def it names, in
+// def's order; a name def has no run of is refused, naming the runs it has.
+func selectRuns(def *scenarioDef, list string) (*scenarioDef, error) {
+	if list == "" {
+		return def, nil
+	}
+	want := map[string]bool{}
+	for _, name := range strings.Split(list, ",") {
+		if name = strings.TrimSpace(name); name == "" {
+			return nil, usagef("run: flag -runs: an empty run name in %q", list)
+		}
+		want[name] = true
+	}
+	var names []string
+	var kept []scenario.Run
+	for _, r := range def.Runs {
+		names = append(names, r.Name)
+		if want[r.Name] {
+			kept = append(kept, r)
+			delete(want, r.Name)
+		}
+	}
+	for name := range want {
+		return nil, usagef("run: flag -runs: %s has no run %q (its runs: %s)", def.source, name, strings.Join(names, ", "))
+	}
+	file := *def.File
+	file.Runs = kept
+	sel := *def
+	sel.File = &file
+	return &sel, nil
+}
+
 // replayScenario reads a result.json (PATH, or PATH:RUN for one run) and returns the
 // scenario that reruns its recorded configs exactly.
 func replayScenario(arg string) (*scenarioDef, error) {

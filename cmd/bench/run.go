@@ -68,6 +68,7 @@ What to run (one of; default: -scenario msi-vs-line):
   -scenario NAME     a built-in scenario (see "bench list")
   -config FILE       a scenario file (JSON, or YAML when named .yaml/.yml; see below)
   -replay FILE[:RUN] rerun exactly the runs recorded in a result.json (or only RUN)
+  -runs A,B,...      do only these runs of it, by name (see "bench list")
 
 Scenario flags (they set the base every run starts from; a flag naming a key the
 scenario's runs set themselves is refused, and so is any with -replay):
@@ -88,6 +89,8 @@ Other flags:
                      than the run makes no cut)
   -o DIR             result directory (default bench-results/<scenario>-<time>)
   -json              print result.json on stdout instead of the table
+  -cpuprofile FILE   write a CPU profile of the whole command (go tool pprof FILE):
+                     where the generator's and the vCPUs' time goes
 
 A scenario file has a name, a summary, a base (keys every run starts from, over the
 defaults) and runs, each a name (letters, digits and "._=+-") and the keys it changes.
@@ -137,6 +140,7 @@ Examples:
   bench run -config moderation.yaml -set per_packet=70ns
   bench run -driver minimal -duration 1s
   bench run -replay base/result.json:msix -o again
+  bench run -runs msix -idle spin -rate 14880000 -cpuprofile cpu.prof
 `)
 	return b.String()
 }
@@ -161,6 +165,8 @@ func fieldOf(key string) (scenario.Field, bool) {
 // runFlags are bench run's flags; settings are the scenario flags given, in order.
 type runFlags struct {
 	scenario, out, config, replay string
+	runs                          string // -runs: the runs to do, by name; empty: all
+	cpuProfile                    string // -cpuprofile: where the measured runs' CPU profile goes
 	interval                      time.Duration
 	count, retries                int
 	asJSON                        bool
@@ -217,6 +223,8 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	fs.StringVar(&f.scenario, "scenario", defaultScenario, "")
 	fs.StringVar(&f.config, "config", "", "")
 	fs.StringVar(&f.replay, "replay", "", "")
+	fs.StringVar(&f.runs, "runs", "", "")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "")
 	fs.IntVar(&f.count, "count", 1, "")
 	fs.IntVar(&f.retries, "retries", 0, "")
 	fs.DurationVar(&f.interval, "interval", time.Second, "")
@@ -250,6 +258,9 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 
 	def, err := chooseScenario(f)
+	if err == nil {
+		def, err = selectRuns(def, f.runs)
+	}
 	if err != nil {
 		return err
 	}
@@ -270,6 +281,12 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	if err := checkOutputDir(dir); err != nil {
 		return usagef("run: flag -o: %v", err)
 	}
+	prof, err := startCPUProfile(f.cpuProfile)
+	if err != nil {
+		return err
+	}
+	// Stopped once the runs end; this is for the way out of a failure.
+	defer prof.stop()
 	out, err := results.CreateDir(dir, false) // the runs' interval logs stream into it
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
@@ -361,6 +378,9 @@ plan:
 	}
 	prog.finish()
 	res.Finished = time.Now()
+	if err := prof.stop(); err != nil {
+		fmt.Fprintf(stderr, "bench: %v\n", err) // the measurement is still written
+	}
 	res.Interrupted = ctx.Err() != nil
 	res.Env.CPUs, res.Env.Pinned = cpus, pinned && len(res.Runs) > 0
 	if len(res.Runs) == 0 {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"compress/gzip"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,6 +167,40 @@ func TestList(t *testing.T) {
 		if !strings.Contains(out, name) {
 			t.Errorf("list lacks %s", name)
 		}
+	}
+}
+
+// TestRunOnlySomeRunsWithAProfile: -runs keeps the named runs of a scenario, and
+// -cpuprofile writes a CPU profile (pprof's format: a gzipped protocol buffer).
+func TestRunOnlySomeRunsWithAProfile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	_, stderr, code := runCLI(append([]string{"run", "-o", dir, "-runs", "line", "-count", "2", "-cpuprofile", prof}, shortRun...)...)
+	if !measured(t, code) {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	res, err := results.ReadFile(filepath.Join(dir, results.ResultFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range res.Runs {
+		names = append(names, r.Name)
+	}
+	if got := strings.Join(names, " "); got != "line line" {
+		t.Errorf("-runs line -count 2 ran %q, want \"line line\"", got)
+	}
+	f, err := os.Open(prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatalf("-cpuprofile: not a pprof profile: %v", err)
+	}
+	if b, err := io.ReadAll(z); err != nil || len(b) == 0 {
+		t.Errorf("-cpuprofile: %d bytes of profile, %v", len(b), err)
 	}
 }
 
