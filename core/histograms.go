@@ -50,6 +50,13 @@ func (p *Platform) RecordAt(cpu int, h Hist, at, v int64) {
 	p.vcpus[cpu].rec.w.RecordAt(int(h), at, v)
 }
 
+// Interval returns vCPU cpu's histograms of the interval at falls in, where RecordAt(cpu,
+// h, at, v) would record, for a loop that records many values measured at one time (the
+// packets of one Stack.Indicate call) without looking for the interval at each: record
+// into Set.Hist(int(h)). The thread rules are RecordAt's; the set stays at's interval's
+// until that thread records at a later time, so use it at once.
+func (p *Platform) Interval(cpu int, at int64) *hist.Set { return p.vcpus[cpu].rec.w.Tick(at) }
+
 // SetIntervals cuts the platform's histograms on s from now on: records made before
 // s.Start (the warm-up) are discarded, and intervals begin at the schedule's fixed times
 // (hist.NewSchedule makes one). Without it, a platform has one interval with no warm-up.

@@ -82,23 +82,28 @@ func (d *Dense) Prefault() {
 
 // Record adds v, clamped into [0, highest]: a negative span is a bookkeeping bug, kept
 // visible as 0; a span past the ceiling is kept as the ceiling, and counted (Clamped).
-func (d *Dense) Record(v int64) {
+func (d *Dense) Record(v int64) { d.RecordN(v, 1) }
+
+// RecordN adds n (≥ 1) values v at once, as n Records would: a run of equal values
+// (packets written back together and indicated together share their service time)
+// costs one bucket computation.
+func (d *Dense) RecordN(v, n int64) {
 	if v < 0 {
 		v = 0
 	}
 	if v > d.highest {
 		v = d.highest
-		d.clamped++
+		d.clamped += uint64(n)
 	}
 	// hdrhistogram's countsIndexFor.
 	bucket := uint(bits.Len64(uint64(v|d.mask))) - d.unitMag - (d.halfMag + 1)
 	i := int(bucket+1)<<d.halfMag + int(v>>(bucket+d.unitMag)) - d.halfCount
 	if uint(i) < uint(len(d.counts)) {
-		d.counts[i]++
+		d.counts[i] += n
 	} else {
-		d.grow(i)
+		d.grow(i, n)
 	}
-	d.total++
+	d.total += n
 	if i < d.lo {
 		d.lo = i
 	}
@@ -109,11 +114,11 @@ func (d *Dense) Record(v int64) {
 
 // grow allocates the counts on first use and counts bucket i. Off the hot path: the
 // bounds check it stands in for is one the compiler would have made anyway.
-func (d *Dense) grow(i int) {
+func (d *Dense) grow(i int, n int64) {
 	if d.counts == nil {
 		d.counts = make([]int64, d.n)
 	}
-	d.counts[i]++
+	d.counts[i] += n
 }
 
 // TotalCount returns how many values d holds.

@@ -92,6 +92,38 @@ func TestDenseClampsAndCounts(t *testing.T) {
 	}
 }
 
+// TestDenseRecordNIsNRecords: RecordN(v, n) leaves a Dense as n calls of Record(v)
+// would, clamps and negative values included: the same encoding, total and clamped count.
+func TestDenseRecordNIsNRecords(t *testing.T) {
+	a, b := hist.NewDense(1, 1e6, 3), hist.NewDense(1, 1e6, 3)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		v, n := rng.Int64N(3e6)-1000, 1+rng.Int64N(40)
+		a.RecordN(v, n)
+		for range n {
+			b.Record(v)
+		}
+	}
+	if a.TotalCount() != b.TotalCount() || a.Clamped() != b.Clamped() || a.Clamped() == 0 {
+		t.Fatalf("RecordN: total %d clamped %d; Records: total %d clamped %d (want equal, some clamped)",
+			a.TotalCount(), a.Clamped(), b.TotalCount(), b.Clamped())
+	}
+	encode := func(d *hist.Dense) []byte {
+		p := d.NewPacked()
+		var clamped uint64
+		from := 0
+		d.DrainInto(p, &clamped, &from, 1<<30)
+		e, err := p.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e
+	}
+	if !bytes.Equal(encode(a), encode(b)) {
+		t.Error("RecordN and Records encode differently")
+	}
+}
+
 // BenchmarkDenseRecord is the recording cost of the writers' histograms, next to
 // hdrhistogram's own RecordValue with the clamp every recorder used to go through.
 func BenchmarkDenseRecord(b *testing.B) {

@@ -50,6 +50,10 @@ type Set struct {
 // Record adds v to histogram i of the set, clamped and counted as Dense.Record.
 func (s *Set) Record(i int, v int64) { s.h[i].Record(v) }
 
+// Hist returns histogram i of the set, to record into directly: for a loop that records
+// many values into one interval (Writer.Tick returned the set). The owner's, as the set.
+func (s *Set) Hist(i int) *Dense { return &s.h[i] }
+
 func newSet(layouts []Layout, prefault bool) *Set {
 	s := &Set{h: make([]Dense, len(layouts))}
 	for i, l := range layouts {

@@ -97,6 +97,11 @@ func (s *CheckingStack) SetMeasureFrom(t int64) { s.measured = t }
 func (s *CheckingStack) Indicate(cpu int, nbls []core.NBL) {
 	st := s.cpus[cpu]
 	now := s.clock.Now()
+	set := s.p.Interval(cpu, now) // every packet of the call is indicated at now
+	latency, service := set.Hist(int(s.latency)), set.Hist(int(s.service))
+	// Packets written back together were written at one time: their service times are
+	// one value, recorded once for the run of them (Dense.RecordN).
+	written, run := int64(0), int64(0)
 	for i := range nbls {
 		n := &nbls[i]
 		t := &st.q[n.Queue]
@@ -109,9 +114,18 @@ func (s *CheckingStack) Indicate(cpu int, nbls []core.NBL) {
 		t.print += mix(n.Seq)
 		if n.Intended >= s.measured {
 			st.inWindow++
-			s.p.RecordAt(cpu, s.latency, now, now-n.Intended)
-			s.p.RecordAt(cpu, s.service, now, now-n.Written)
+			latency.Record(now - n.Intended)
+			if n.Written != written || run == 0 {
+				if run > 0 {
+					service.RecordN(now-written, run)
+				}
+				written, run = n.Written, 0
+			}
+			run++
 		}
+	}
+	if run > 0 {
+		service.RecordN(now-written, run)
 	}
 	st.nbls += uint64(len(nbls))
 	st.calls++

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/core/hist"
 	"github.com/ndisbench/ndisbench/nicmodel/stack"
 	"github.com/ndisbench/ndisbench/results/metric"
 )
@@ -217,6 +218,34 @@ func TestCheckingStackMeasuresFromTheCut(t *testing.T) {
 			t.Errorf("%s: %d values in [%v, %v], want 2 in [%v, %v]", h.name, got.TotalCount(),
 				time.Duration(got.Min()), time.Duration(got.Max()), h.min, h.max)
 		}
+	}
+}
+
+// TestCheckingStackRecordsEveryServiceTime: packets written back together share a write
+// time, and the stack records their service time once for the run of them; the
+// histogram must still hold one value per measured packet, each its own, whatever the
+// runs look like (runs broken by other times, by warm-up packets, a run at the end).
+func TestCheckingStackRecordsEveryServiceTime(t *testing.T) {
+	cut := int64(now) - int64(time.Millisecond)
+	p, s := newStack(t, 1, cut)
+	us := func(d int) int64 { return int64(now) - int64(d)*int64(time.Microsecond) }
+	written := []int64{us(500), us(500), us(500), us(300), us(300), us(500), 0, us(500), us(200)}
+	want := hist.NewLatency()
+	var nbls []core.NBL
+	for i, w := range written {
+		n := core.NBL{Seq: uint64(i), Intended: cut, Written: w}
+		if w == 0 { // a warm-up packet between two of the same run
+			n.Intended, n.Written = cut-1, us(500)
+		} else {
+			want.RecordValue(int64(now) - w)
+		}
+		nbls = append(nbls, n)
+	}
+	s.Indicate(0, nbls)
+	p.Stop()
+	got := p.Metrics().Hist(metric.PacketService)
+	if got.TotalCount() != want.TotalCount() || !got.Equals(want) {
+		t.Errorf("service times: %d values, unlike the %d recorded one by one", got.TotalCount(), want.TotalCount())
 	}
 }
 
