@@ -43,7 +43,9 @@ func NewLossAware(h *hdrhistogram.Histogram, dropped int64) LossAware {
 // PacketLatencyLossAware returns run's packet latency, loss-aware: its packet_latency
 // histogram (metric.PacketLatency) with the packets its measured window dropped
 // (metric.MeasuredDropped). Both cover the measured window: the packets intended at or
-// after the warm-up's end. A run without a packet_latency histogram is an error.
+// after the warm-up's end. A run that delivered packets and recorded no latency for any
+// (no_packet_hists) gives an empty LossAware. A run without a packet_latency histogram
+// is an error.
 func (run *Run) PacketLatencyLossAware() (LossAware, error) {
 	hs, ok := run.Histograms[metric.PacketLatency]
 	if !ok {
@@ -53,7 +55,13 @@ func (run *Run) PacketLatencyLossAware() (LossAware, error) {
 	if err != nil {
 		return LossAware{}, fmt.Errorf("results: run %s: %s: %w", run.Name, metric.PacketLatency, err)
 	}
-	return NewLossAware(h, int64(min(run.Counters[metric.MeasuredDropped], math.MaxInt64))), nil
+	dropped := run.Counters[metric.MeasuredDropped]
+	if h.TotalCount() == 0 && run.Counters[metric.MeasuredGenerated] > dropped {
+		// Packets were delivered, and none has a latency: the run recorded none
+		// (no_packet_hists). Its loss-aware latency is unknown, not "lost".
+		return LossAware{}, nil
+	}
+	return NewLossAware(h, int64(min(dropped, math.MaxInt64))), nil
 }
 
 // Empty reports whether there are no packets at all, delivered or dropped.

@@ -62,7 +62,7 @@ func (r *rig) report(rep *Report, counters map[string]uint64, drained bool) {
 	if gs.Measured > 0 {
 		rep.DropPct = 100 * float64(gs.MeasuredDropped) / float64(gs.Measured)
 	}
-	rep.BehindMaxNs = rep.Hists[metric.GeneratorLag].Max()
+	rep.BehindMaxNs = gs.LagMax
 	rep.Violations = r.p.Violations()
 
 	// DESIGN.md §5.

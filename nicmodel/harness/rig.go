@@ -99,6 +99,9 @@ func newRig(sc scenario.Scenario, factory driver.Factory, opts Options) (*rig, e
 	if r.stack, err = stack.NewCheckingStack(p, sc.Queues, sc.PerIndication, 0); err != nil {
 		return nil, err
 	}
+	if sc.NoPacketHists {
+		r.stack.NoHistograms()
+	}
 	r.fw = driver.NewNDIS(p, r.stack)
 	if r.mp, err = factory(sc); err != nil {
 		return nil, err
@@ -115,6 +118,10 @@ func newRig(sc scenario.Scenario, factory driver.Factory, opts Options) (*rig, e
 	lag, err := p.AddWriter(metric.GeneratorLag)
 	if err != nil {
 		return nil, err
+	}
+	if sc.NoPacketHists {
+		lag.Close() // records nothing: the generator still tracks its largest lag
+		lag = nil
 	}
 	r.genCfg = traffic.GeneratorConfig{
 		NIC: nic, Schedule: sched, Flows: flows, Sizes: sizes, Indirection: nicInd, Clock: clock, CPU: -1,

@@ -321,6 +321,8 @@ var table = func() []Field {
 			"injected DPC work per received descriptor"),
 		def("per_indication", durationKind, func(s *Scenario) *time.Duration { return &s.PerIndication }, 0, false, nonNegW, nonNeg,
 			"injected stack work per indication call"),
+		def("no_packet_hists", boolKind, func(s *Scenario) *bool { return &s.NoPacketHists }, false, false, "", nil,
+			"record no histogram per packet (packet_latency, packet_service, generator_lag stay empty): what recording them costs"),
 		def("noise_rate", floatKind, func(s *Scenario) *float64 { return &s.NoiseRate }, 0, false, noiseW+" interrupts/s; mode line", noiseOK,
 			"a second device on the shared line raises this many interrupts per second"),
 		def("duration", durationKind, func(s *Scenario) *time.Duration { return &s.Duration }, 3*time.Second, true, posW, pos,

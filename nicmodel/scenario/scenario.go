@@ -57,7 +57,10 @@ type Scenario struct {
 	MMIORead      time.Duration // line ISR's cause-register read ("mmio_read")
 	PerPacket     time.Duration // DPC work per descriptor ("per_packet")
 	PerIndication time.Duration // stack work per indication ("per_indication")
-	NoiseRate     float64       // line only: interrupts per second of a second device on the line ("noise_rate")
+	// NoPacketHists turns off the histograms recorded for every packet (packet_latency,
+	// packet_service, generator_lag), so that a run measures their cost ("no_packet_hists").
+	NoPacketHists bool
+	NoiseRate     float64 // line only: interrupts per second of a second device on the line ("noise_rate")
 
 	Duration     time.Duration // measured traffic ("duration")
 	Warmup       time.Duration // traffic before it, not in the histograms ("warmup")

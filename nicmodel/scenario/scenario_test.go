@@ -110,7 +110,7 @@ func everything() scenario.Scenario {
 		NoPin: true, Idle: core.IdleSpin, Spin: 7 * time.Microsecond, RingSize: 256, Buffers: 100, Throttle: 8,
 		Budget: time.Millisecond, ModerationInterval: 50 * time.Microsecond, ModerationPackets: 16,
 		RSS: scenario.RSSDriver, RSSKey: []byte{1, 2, 3, 4, 5}, IndirectionEntries: 64, FanOut: scenario.FanOutTargets,
-		IndicateBatch: 32, MSISync: true,
+		IndicateBatch: 32, MSISync: true, NoPacketHists: true,
 		Schedule: traffic.ScheduleConfig{Kind: traffic.KindRamp, RatePPS: 1e5, RampToPPS: 2e6, Ramp: time.Second, On: 3, Off: 4},
 		Flows:    traffic.FlowConfig{Count: 99, Dist: traffic.DistZipf, ZipfS: 1.5, NonRSSPct: 12.5},
 		Sizes:    traffic.SizeConfig{Fixed: 128, IMIX: true},

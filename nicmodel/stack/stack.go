@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/core/hist"
 	"github.com/ndisbench/ndisbench/results/metric"
 )
 
@@ -35,6 +36,7 @@ type CheckingStack struct {
 	clock    core.Clock
 	latency  core.Hist
 	service  core.Hist
+	noHists  bool // NoHistograms: count the measured packets, record nothing
 }
 
 type stackCPU struct {
@@ -93,12 +95,20 @@ func NewCheckingStack(p *core.Platform, queues int, work time.Duration, measureF
 // SetMeasureFrom moves the warm-up cut. Call it before traffic starts.
 func (s *CheckingStack) SetMeasureFrom(t int64) { s.measured = t }
 
+// NoHistograms makes the stack check and count every packet as before but record
+// nothing into packet_latency and packet_service: a run that measures what recording
+// them costs. Call it before traffic starts.
+func (s *CheckingStack) NoHistograms() { s.noHists = true }
+
 // Indicate consumes nbls on vCPU cpu (core.Stack). It does not allocate.
 func (s *CheckingStack) Indicate(cpu int, nbls []core.NBL) {
 	st := s.cpus[cpu]
 	now := s.clock.Now()
-	set := s.p.Interval(cpu, now) // every packet of the call is indicated at now
-	latency, service := set.Hist(int(s.latency)), set.Hist(int(s.service))
+	var latency, service *hist.Dense
+	if !s.noHists {
+		set := s.p.Interval(cpu, now) // every packet of the call is indicated at now
+		latency, service = set.Hist(int(s.latency)), set.Hist(int(s.service))
+	}
 	// Packets written back together were written at one time: their service times are
 	// one value, recorded once for the run of them (Dense.RecordN).
 	written, run := int64(0), int64(0)
@@ -114,6 +124,9 @@ func (s *CheckingStack) Indicate(cpu int, nbls []core.NBL) {
 		t.print += mix(n.Seq)
 		if n.Intended >= s.measured {
 			st.inWindow++
+			if latency == nil {
+				continue
+			}
 			latency.Record(now - n.Intended)
 			if n.Written != written || run == 0 {
 				if run > 0 {

@@ -86,6 +86,7 @@ type Stats struct {
 	Measured        uint64    // of those, intended at or after WarmEnd
 	MeasuredDropped uint64    // of those, dropped by the NIC
 	LastIntended    int64     // the last measured packet's intended time
+	LagMax          int64     // the most a measured packet's write lagged its intended time, ns
 	LastWrite       int64     // and when it was written
 	// Unsent is, when the generator fell so far behind that the window ended (End plus
 	// LateCut, on its clock) with packets still due, the intended time of the first of
@@ -143,6 +144,8 @@ func (g *Generator) Run() {
 	next := tl.Start + c.Schedule.Next()
 	periodicNext := tl.Start
 	var i uint64 // turns of the loop: packets sent, and waits
+	var lagMax int64
+	defer func() { st.LagMax = lagMax }()
 	for ; ; i++ {
 		now := clock.Now()
 		if c.Periodic != nil && now >= periodicNext {
@@ -204,6 +207,7 @@ func (g *Generator) Run() {
 				if lag != nil {
 					lag.RecordAt(0, now, now-next)
 				}
+				lagMax = max(lagMax, now-next)
 				st.LastIntended, st.LastWrite = next, now
 			}
 			next = tl.Start + c.Schedule.Next()
