@@ -91,18 +91,60 @@ func printRunTable(w io.Writer, def *scenarioDef, res *results.Result) {
 		}
 		common = append(common, "per run: "+strings.Join(names, ", "))
 	}
-	fmt.Fprintf(w, "%s\n%s; machine: %d CPUs, GOMAXPROCS %d, clock %.0f ns/read\n\n",
-		title, strings.Join(common, ", "), res.Env.NumCPU, res.Env.GOMAXPROCS, res.Env.ClockCostNs)
+	fmt.Fprintf(w, "%s\n%s; machine: %d CPUs, GOMAXPROCS %d, clock %.0f ns/read\n%s\n\n",
+		title, strings.Join(common, ", "), res.Env.NumCPU, res.Env.GOMAXPROCS, res.Env.ClockCostNs, hostLine(res))
 	writeTable(w, res, perRun)
 	fmt.Fprintln(w)
 	writeHeadline(w, def, res)
+}
+
+// hostLine says what state the host was in over the runs, the things that move every
+// figure without being part of the model: the kernel's clock source, the cross-CPU
+// cache-line round trip measured before and after each run (the host moves vCPUs between
+// near and far placements), and what other processes and the hypervisor took of the
+// runs' CPUs. Ranges are over every run.
+func hostLine(res *results.Result) string {
+	var rtt, other []float64
+	for _, r := range res.Runs {
+		if v := r.Validity; v != nil {
+			for _, ns := range v.Interference.CacheLineRTTNs {
+				if ns > 0 {
+					rtt = append(rtt, ns)
+				}
+			}
+			if v.Interference.OtherCPUPct >= 0 {
+				other = append(other, v.Interference.OtherCPUPct)
+			}
+		}
+	}
+	span := func(vs []float64, format, unit string) string {
+		lo, hi := slices.Min(vs), slices.Max(vs)
+		if fmt.Sprintf(format, lo) == fmt.Sprintf(format, hi) {
+			return fmt.Sprintf(format, lo) + unit
+		}
+		return fmt.Sprintf(format+"–"+format, lo, hi) + unit
+	}
+	cs := res.Env.ClockSource
+	if cs == "" {
+		cs = "unknown"
+	}
+	parts := []string{"clocksource " + cs}
+	if len(rtt) > 0 {
+		parts = append(parts, "cache-line round trip "+span(rtt, "%.0f", " ns"))
+	} else {
+		parts = append(parts, "cache-line round trip not measured")
+	}
+	if len(other) > 0 {
+		parts = append(parts, "other processes and steal "+span(other, "%.1f", "% of the runs' CPUs"))
+	}
+	return "host: " + strings.Join(parts, ", ")
 }
 
 // setupAttr is a setting of how a run ran: in the header when every run had the same,
 // else a column of the table.
 type setupAttr struct {
 	name  string                    // the header's word, the column's title
-	value func(*results.Run) string // "?" when the run does not say
+	value func(*results.Run) string // "?" when the run does not say; "" keeps it out of the header
 }
 
 var setupAttrs = []setupAttr{
@@ -150,6 +192,12 @@ var setupAttrs = []setupAttr{
 		}
 		return yesNo(r.Platform.Oversubscribed)
 	}},
+	{"packet histograms", func(r *results.Run) string { // said only when off
+		if configValue(r, "no_packet_hists") == "true" {
+			return "off"
+		}
+		return ""
+	}},
 	{"generator", func(r *results.Run) string {
 		p := r.Platform
 		switch {
@@ -174,7 +222,7 @@ func splitSetup(runs []results.Run) (common []string, perRun []setupAttr) {
 		}
 		if !same {
 			perRun = append(perRun, a)
-		} else if len(runs) > 0 {
+		} else if len(runs) > 0 && a.value(&runs[0]) != "" {
 			common = append(common, a.name+" "+a.value(&runs[0]))
 		}
 	}

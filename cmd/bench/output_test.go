@@ -125,6 +125,28 @@ func TestTableGeneratedAndLossAwareOnlyWhenNeeded(t *testing.T) {
 	}
 }
 
+// TestTableHostLine: the header's host line gives the clock source, the range of the
+// cache-line round trips measured around the runs (0: not measured, left out) and of
+// what other processes took; a figure that did not move is given once.
+func TestTableHostLine(t *testing.T) {
+	v := func(rtt [2]float64, other float64) *results.Validity {
+		return &results.Validity{Valid: true, Interference: results.Interference{CacheLineRTTNs: rtt, OtherCPUPct: other, StealNs: -1, OtherCPUNs: -1}}
+	}
+	res := fakeResult(t, "msi-vs-line",
+		fakeRun{name: "msix", lat: vals(100, 10), validity: v([2]float64{131, 0}, 0.4)},
+		fakeRun{name: "line", lat: vals(100, 10), validity: v([2]float64{452.4, 140}, 2.35)})
+	res.Env.ClockSource = "tsc"
+	out := tableOf(t, res, "")
+	if want := "\nhost: clocksource tsc, cache-line round trip 131–452 ns, other processes and steal 0.4–2.4% of the runs' CPUs\n"; !strings.Contains(out, want) {
+		t.Errorf("want %q in\n%s", want, out)
+	}
+	res = fakeResult(t, "msi-vs-line", fakeRun{name: "msix", lat: vals(100, 10), validity: v([2]float64{120, 120.3}, -1)})
+	out = tableOf(t, res, "")
+	if want := "\nhost: clocksource unknown, cache-line round trip 120 ns\n"; !strings.Contains(out, want) {
+		t.Errorf("want %q in\n%s", want, out)
+	}
+}
+
 // TestTableHeaderAndPerRunSettings: what every run had is in the header; what differed
 // is a column.
 func TestTableHeaderAndPerRunSettings(t *testing.T) {

@@ -312,7 +312,6 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 
 	env := results.DetectEnvironment()
 	var clock core.Clock // the real clock, the one every run uses
-	env.ClockSource = clock.String()
 	env.ClockCostNs = results.MeasureClockCost(clock.Now)
 	res := results.New(def.Name, env)
 	res.Started = time.Now()
