@@ -14,15 +14,15 @@ import (
 //   - A producer claims position p by a CAS of tail from p to p+1, after checking that
 //     p-head < cap against a value of head no newer than the CAS (so the slot's previous
 //     item, position p-cap, has been released). Only the producer that claimed p writes
-//     slot p&mask until the consumer releases p; it writes val, then publishes it with
-//     seq.Store(p+1).
+//     slot p&mask until the consumer releases p; it writes val, then publishes it with a
+//     release store (storeRelease) of p+1 into seq.
 //   - A slot's seq is the last position published in it, plus one; a slot that has never
 //     held an item holds the first position it will hold. So seq == p+1 exactly when
 //     position p is published: positions sharing a slot differ by multiples of cap, and
 //     no position is published before the previous one in its slot is released.
 //   - Only the consumer writes head. It reads slot p only after seq.Load() == p+1, reads
-//     (and, for pointer types, clears) val, and releases it with head.Store (one store for
-//     a whole batch). It never writes seq.
+//     (and, for pointer types, clears) val, and releases it with a release store of head
+//     (one store for a whole batch). It never writes seq.
 //   - cachedHead is a value of head some producer loaded and stored back for the others
 //     (so cachedHead <= head, possibly older than another producer's copy: stores may
 //     land out of order, which only makes it more conservative). Producers load head
@@ -121,7 +121,7 @@ func (q *MPSC[T]) Push(v T) bool {
 		if q.prod.tail.CompareAndSwap(pos, pos+1) {
 			s := &q.slots[pos&q.mask]
 			s.val = v
-			s.seq.Store(pos + 1) // publishes the slot
+			storeRelease(&s.seq, pos+1) // publishes the slot
 			return true
 		}
 		// Another producer claimed pos: try the next.
@@ -151,7 +151,7 @@ func (q *MPSC[T]) Pop() (v T, ok bool) {
 		var zero T
 		s.val = zero // drop the ring's reference
 	}
-	q.head.Store(head + 1) // releases the slot
+	storeRelease(&q.head, head+1) // releases the slot
 	return v, true
 }
 
@@ -188,7 +188,7 @@ func (q *MPSC[T]) PopBatch(dst []T) int {
 			break // not claimed, or claimed and not yet published
 		}
 	}
-	q.head.Store(head + uint64(n)) // releases the slots
+	storeRelease(&q.head, head+uint64(n)) // releases the slots
 	return n
 }
 
