@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -37,19 +38,21 @@ func TestNewCapacity(t *testing.T) {
 		capacity int
 		ok       bool
 	}{
-		{math.MinInt, false},      // the most negative int
-		{-4, false},               // negative, though its magnitude is a power of two
-		{0, false},                // zero
-		{1, false},                // a power of two, but a ring of one cannot be told full from empty cheaply
-		{2, true},                 // the smallest ring
-		{3, false},                // odd
-		{6, false},                // even, not a power of two
-		{1000, false},             // a round number, not a power of two
-		{1024, true},              // the usual size
-		{MaxCapacity, true},       // the largest ring
-		{MaxCapacity + 1, false},  // just over the largest
-		{MaxCapacity << 1, false}, // a power of two, but too large
-		{math.MaxInt, false},      // the largest int
+		{math.MinInt, false},     // the most negative int
+		{-4, false},              // negative, though its magnitude is a power of two
+		{0, false},               // zero
+		{1, false},               // a power of two, but a ring of one cannot be told full from empty cheaply
+		{2, true},                // the smallest ring
+		{3, false},               // odd
+		{6, false},               // even, not a power of two
+		{1000, false},            // a round number, not a power of two
+		{1024, true},             // the usual size
+		{MaxCapacity, true},      // the largest ring
+		{MaxCapacity + 1, false}, // just over the largest
+		{math.MaxInt, false},     // the largest int
+		// A power of two, but too large. An int of 32 bits has none: there the row checks
+		// MaxCapacity again.
+		{MaxCapacity << (strconv.IntSize / 64), strconv.IntSize < 64},
 	}
 	for _, tt := range tests {
 		if tt.ok && tt.capacity > 1<<20 {
@@ -699,7 +702,11 @@ func mpscOps(capacity int, start uint64) (func(int, []int) int, func([]int) int,
 	return produce, consume, q.Len
 }
 
-// stressRing runs producers goroutines, each sending perProducer items (producer<<32 |
+// seqBits is the width of the sequence number in a stress test's item, below the
+// producer's number: room for 16M items, and for 127 producers in a 32-bit int.
+const seqBits = 24
+
+// stressRing runs producers goroutines, each sending perProducer items (producer<<seqBits |
 // sequence) through produce in batches of varying size, and consumes them on this
 // goroutine, checking order per producer, exactly-once delivery, and Len's bounds (read
 // by another goroutine meanwhile).
@@ -714,7 +721,7 @@ func stressRing(t *testing.T, producers, perProducer int, produce func(int, []in
 			for i, tries := 0, 0; i < perProducer; {
 				k := min(1+i%len(batch), perProducer-i)
 				for j := range k {
-					batch[j] = p<<32 | (i + j)
+					batch[j] = p<<seqBits | (i + j)
 				}
 				n := produce(p, batch[:k])
 				if n == 0 {
@@ -756,7 +763,7 @@ func stressRing(t *testing.T, producers, perProducer int, produce func(int, []in
 			continue
 		}
 		for _, v := range buf[:n] {
-			p, i := v>>32, v&(1<<32-1)
+			p, i := v>>seqBits, v&(1<<seqBits-1)
 			if p < 0 || p >= producers || i != next[p] {
 				close(stop)
 				t.Fatalf("got item %d of producer %d, want item %d of it", i, p, next[min(max(p, 0), producers-1)])
@@ -789,7 +796,7 @@ func stressPointers(t *testing.T, producers, perProducer int, push func(*int) bo
 			defer wg.Done()
 			for i := 0; i < perProducer; i++ {
 				v := new(int)
-				*v = p<<32 | i
+				*v = p<<seqBits | i
 				for tries := 0; !push(v); tries++ {
 					if tries%64 == 63 {
 						runtime.Gosched()
@@ -810,7 +817,7 @@ func stressPointers(t *testing.T, producers, perProducer int, push func(*int) bo
 		if v == nil {
 			t.Fatal("popped a nil pointer: a slot was cleared before it was read")
 		}
-		p, i := *v>>32, *v&(1<<32-1)
+		p, i := *v>>seqBits, *v&(1<<seqBits-1)
 		if p >= producers || i != next[p] {
 			t.Fatalf("got item %d of producer %d, want %d", i, p, next[p])
 		}
