@@ -20,20 +20,25 @@
 //
 // # Memory ordering
 //
-// Go's sync/atomic operations are sequentially consistent: an atomic store is a release
-// and an atomic load an acquire, and the race detector understands both. The rings use
-// them only for the hand-off; slots are read and written with plain loads and stores,
-// each ordered by one of these edges:
+// Each hand-off is one publishing store, a release, and the other side's atomic load of
+// it, an acquire; slots are read and written with plain loads and stores, each ordered by
+// one of these edges:
 //
-//   - Producer to consumer. The producer writes the slot, then publishes it with an
-//     atomic store (SPSC: of tail, past the slot; MPSC: of the slot's sequence number).
+//   - Producer to consumer. The producer writes the slot, then publishes it with a
+//     release store (SPSC: of tail, past the slot; MPSC: of the slot's sequence number).
 //     The consumer reads the slot only after an atomic load that observed that store,
 //     so the write happens before the read.
 //   - Consumer to producer. The consumer reads (and, for pointer types, clears) the
-//     slot, then releases it with an atomic store of head. A producer writes the slot
+//     slot, then releases it with a release store of head. A producer writes the slot
 //     again only after an atomic load of head (directly, or through a value of head
 //     another producer loaded and passed on) showing the slot released, so the read
 //     happens before the overwrite.
+//
+// The release store is storeRelease. On amd64 it is a plain MOV: the XCHG of sync/atomic's
+// Store waits, on every item, for the cache line the other side keeps pulling away. Under
+// the race detector, which then checks every edge, and on other architectures it is
+// sync/atomic's Store. Nothing in the rings needs more than release and acquire;
+// storerel.go says why, and what the plain store gives up.
 //
 // Each side keeps a private cache of the other side's index (SPSC) or a shared cache of
 // head (MPSC producers), refreshed only when the ring looks full or empty, so that in the

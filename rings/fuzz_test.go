@@ -140,12 +140,14 @@ func FuzzSPSC(f *testing.F) {
 }
 
 // FuzzMPSC drives an MPSC ring, alone, with an operation sequence decoded from bytes
-// (each byte: operation in the low 2 bits, a count in the high 6) and checks every result
-// exactly against a slice.
+// (each byte: operation op%5, a count op/5) and checks every result exactly against a
+// slice: with no concurrency, a PushBatch pushes all that fits.
 func FuzzMPSC(f *testing.F) {
-	f.Add([]byte{0, 0, 1, 2 | 3<<2, 0, 0, 0, 0, 0, 1, 1, 3 | 2<<2}, uint8(2), uint64(0))
-	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 2 | 9<<2, 2}, uint8(3), uint64(math.MaxUint64-4))
-	f.Add([]byte{3 | 5<<2, 0, 1, 0, 1, 0, 1}, uint8(0), uint64(math.MaxUint64))
+	enc := func(kind, count byte) byte { return kind + 5*count }
+	f.Add([]byte{0, 0, 1, enc(2, 3), 0, 0, 0, 0, 0, 1, 1, enc(3, 2)}, uint8(2), uint64(0))
+	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, enc(2, 9), 2}, uint8(3), uint64(math.MaxUint64-4))
+	f.Add([]byte{enc(3, 5), 0, 1, 0, 1, 0, 1}, uint8(0), uint64(math.MaxUint64))
+	f.Add([]byte{enc(4, 3), enc(4, 9), 1, enc(4, 2), enc(2, 4), enc(4, 40), 0, enc(4, 0)}, uint8(2), uint64(math.MaxUint64-6))
 	f.Fuzz(func(t *testing.T, ops []byte, logCap uint8, start uint64) {
 		capacity := 1 << (1 + logCap%6)
 		q, err := newMPSCAt[int](capacity, start)
@@ -154,9 +156,9 @@ func FuzzMPSC(f *testing.F) {
 		}
 		var m fuzzModel
 		for step, op := range ops {
-			k := int(op >> 2) // 0..63
+			k := int(op / 5) // 0..51
 			free, held := capacity-len(m.items), len(m.items)
-			switch op & 3 {
+			switch op % 5 {
 			case 0: // Push
 				vs := m.values(1)
 				if ok := q.Push(vs[0]); ok != (free > 0) {
@@ -191,6 +193,13 @@ func FuzzMPSC(f *testing.F) {
 					}
 					m.push(vs)
 				}
+			case 4: // PushBatch of k
+				vs := m.values(k)
+				n := q.PushBatch(vs)
+				if n != min(k, free) {
+					t.Fatalf("step %d: PushBatch(%d) = %d with %d free", step, k, n, free)
+				}
+				m.push(vs[:n])
 			}
 			if q.Len() != len(m.items) || q.Cap() != capacity {
 				t.Fatalf("step %d: Len %d Cap %d; model %d of %d", step, q.Len(), q.Cap(), len(m.items), capacity)

@@ -169,6 +169,9 @@ func mpscHistoryOps(capacity int, start uint64) ringOps {
 	q, _ := newMPSCAt[int](capacity, start)
 	return ringOps{
 		produce: func(in queueInput) queueOutput {
+			if in.kind == opPushBatch {
+				return queueOutput{n: q.PushBatch(in.vals)}
+			}
 			if q.Push(in.vals[0]) {
 				return queueOutput{n: 1}
 			}
@@ -208,10 +211,10 @@ func TestLinearizable(t *testing.T) {
 		{"spsc", 1, 4, []opKind{opPush, opPushBatch, opReserve}, []opKind{opPop, opPopBatch, opPeek}, spscHistoryOps},
 		// The smallest ring, full or empty most of the time.
 		{"spsc/cap=2", 1, 2, []opKind{opPush, opPushBatch, opReserve}, []opKind{opPop, opPopBatch, opPeek}, spscHistoryOps},
-		// Three producers racing on a small ring, Pop and PopBatch.
-		{"mpsc", 3, 4, []opKind{opPush}, []opKind{opPop, opPopBatch}, mpscHistoryOps},
-		// Three producers on the smallest ring.
-		{"mpsc/cap=2", 3, 2, []opKind{opPush}, []opKind{opPop, opPopBatch}, mpscHistoryOps},
+		// Three producers racing on a small ring, Push and PushBatch, Pop and PopBatch.
+		{"mpsc", 3, 4, []opKind{opPush, opPushBatch}, []opKind{opPop, opPopBatch}, mpscHistoryOps},
+		// Three producers on the smallest ring, where batches are cut short.
+		{"mpsc/cap=2", 3, 2, []opKind{opPush, opPushBatch}, []opKind{opPop, opPopBatch}, mpscHistoryOps},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

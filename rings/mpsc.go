@@ -11,31 +11,33 @@ import (
 // head:
 //   - tail and head are free-running uint64 positions; position p lives in slots[p&mask].
 //     The items are the positions [head, tail), claimed by producers; 0 <= tail-head <= cap.
-//   - A producer claims position p by a CAS of tail from p to p+1, after checking that
-//     p-head < cap against a value of head no newer than the CAS (so the slot's previous
-//     item, position p-cap, has been released). Only the producer that claimed p writes
-//     slot p&mask until the consumer releases p; it writes val, then publishes it with
-//     seq.Store(p+1).
+//   - A producer claims the positions [p, p+n) by one CAS of tail from p to p+n (n is 1
+//     for Push, up to len(vs) for PushBatch), after checking that p+n-head <= cap against
+//     a value of head no newer than the CAS (so each slot's previous item, position
+//     p+i-cap, has been released). Only the producer that claimed a position writes its
+//     slot until the consumer releases it; for each position p+i in order it writes val,
+//     then publishes it with a release store (storeRelease) of p+i+1 into seq.
 //   - A slot's seq is the last position published in it, plus one; a slot that has never
 //     held an item holds the first position it will hold. So seq == p+1 exactly when
 //     position p is published: positions sharing a slot differ by multiples of cap, and
 //     no position is published before the previous one in its slot is released.
 //   - Only the consumer writes head. It reads slot p only after seq.Load() == p+1, reads
-//     (and, for pointer types, clears) val, and releases it with head.Store (one store for
-//     a whole batch). It never writes seq.
+//     (and, for pointer types, clears) val, and releases it with a release store of head
+//     (one store for a whole batch). It never writes seq.
 //   - cachedHead is a value of head some producer loaded and stored back for the others
 //     (so cachedHead <= head, possibly older than another producer's copy: stores may
 //     land out of order, which only makes it more conservative). Producers load head
 //     itself only when cachedHead says the ring may be full.
-//   - Push is lock-free: a producer that loses the CAS retries, and it loses only because
-//     another claimed a position. Pop waits for no item, but when head is claimed and not
+//   - Push and PushBatch are lock-free: a producer that loses the CAS retries, and it
+//     loses only because another claimed a position. A batch takes effect at its CAS,
+//     whole; the consumer may take its published prefix before the rest is written. Pop waits for no item, but when head is claimed and not
 //     yet published (tail != head, seq != head+1) it waits for that producer's next
 //     store, the price of answering linearizably (see Pop).
 //   - The read-only fields, the producers' block (tail, cachedHead) and the consumer's
 //     block (head) each have a 128-byte-aligned block of their own.
 
-// MPSC is a bounded multi-producer single-consumer ring. Any goroutine may call Push, any
-// number at once. One goroutine at a time may call the consumer methods (Pop, PopBatch).
+// MPSC is a bounded multi-producer single-consumer ring. Any goroutine may call Push and
+// PushBatch, any number at once. One goroutine at a time may call the consumer methods (Pop, PopBatch).
 // Len and Cap may be called by any goroutine.
 type MPSC[T any] struct {
 	// Read-only after construction.
@@ -121,10 +123,48 @@ func (q *MPSC[T]) Push(v T) bool {
 		if q.prod.tail.CompareAndSwap(pos, pos+1) {
 			s := &q.slots[pos&q.mask]
 			s.val = v
-			s.seq.Store(pos + 1) // publishes the slot
+			storeRelease(&s.seq, pos+1) // publishes the slot
 			return true
 		}
 		// Another producer claimed pos: try the next.
+	}
+}
+
+// PushBatch appends a prefix of vs and returns its length: as much of vs as there is room
+// for, claimed with one CAS, so the prefix stays together in the ring, in order, however
+// many producers push at once. It returns 0 only when the ring is full (or vs empty); a
+// batch that finds less room than it asks for takes what there is. Any goroutine;
+// lock-free.
+func (q *MPSC[T]) PushBatch(vs []T) int {
+	if len(vs) == 0 {
+		return 0
+	}
+	c := uint64(len(q.slots))
+	for {
+		pos := q.prod.tail.Load()
+		used := pos - q.prod.cachedHead.Load()
+		if used > c || c-used < uint64(len(vs)) { // too little room (or cachedHead is newer than pos)
+			head := q.head.Load()
+			used = pos - head
+			if int64(used) < 0 {
+				continue // pos is stale: the consumer has popped past it
+			}
+			if used >= c {
+				return 0 // full when head was loaded: tail >= pos
+			}
+			q.prod.cachedHead.Store(head)
+		}
+		n := min(uint64(len(vs)), c-used)
+		if q.prod.tail.CompareAndSwap(pos, pos+n) {
+			for i, v := range vs[:n] {
+				p := pos + uint64(i)
+				s := &q.slots[p&q.mask]
+				s.val = v
+				storeRelease(&s.seq, p+1) // publishes the slot
+			}
+			return int(n)
+		}
+		// Another producer claimed pos: try again from the new tail.
 	}
 }
 
@@ -133,7 +173,7 @@ func (q *MPSC[T]) Push(v T) bool {
 //
 // Pop never waits for an item no producer has claimed. But if a producer has claimed the
 // oldest position and not yet written it (it is between its claim and its publishing
-// store, a few instructions), Pop waits for it, spinning and then yielding, rather than
+// store, a few instructions for each item of its batch before), Pop waits for it, spinning and then yielding, rather than
 // answer "empty" while a later Push may already have returned: that answer would not be
 // linearizable. A producer descheduled inside that window delays the consumer until it
 // runs again; it cannot lose or reorder anything.
@@ -151,7 +191,7 @@ func (q *MPSC[T]) Pop() (v T, ok bool) {
 		var zero T
 		s.val = zero // drop the ring's reference
 	}
-	q.head.Store(head + 1) // releases the slot
+	storeRelease(&q.head, head+1) // releases the slot
 	return v, true
 }
 
@@ -188,7 +228,7 @@ func (q *MPSC[T]) PopBatch(dst []T) int {
 			break // not claimed, or claimed and not yet published
 		}
 	}
-	q.head.Store(head + uint64(n)) // releases the slots
+	storeRelease(&q.head, head+uint64(n)) // releases the slots
 	return n
 }
 

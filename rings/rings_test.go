@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,7 @@ import (
 // ring is what the SPSC and MPSC rings have in common, for tests that cover both.
 type ring interface {
 	Push(int) bool
+	PushBatch([]int) int
 	Pop() (int, bool)
 	PopBatch([]int) int
 	Len() int
@@ -37,19 +39,21 @@ func TestNewCapacity(t *testing.T) {
 		capacity int
 		ok       bool
 	}{
-		{math.MinInt, false},      // the most negative int
-		{-4, false},               // negative, though its magnitude is a power of two
-		{0, false},                // zero
-		{1, false},                // a power of two, but a ring of one cannot be told full from empty cheaply
-		{2, true},                 // the smallest ring
-		{3, false},                // odd
-		{6, false},                // even, not a power of two
-		{1000, false},             // a round number, not a power of two
-		{1024, true},              // the usual size
-		{MaxCapacity, true},       // the largest ring
-		{MaxCapacity + 1, false},  // just over the largest
-		{MaxCapacity << 1, false}, // a power of two, but too large
-		{math.MaxInt, false},      // the largest int
+		{math.MinInt, false},     // the most negative int
+		{-4, false},              // negative, though its magnitude is a power of two
+		{0, false},               // zero
+		{1, false},               // a power of two, but a ring of one cannot be told full from empty cheaply
+		{2, true},                // the smallest ring
+		{3, false},               // odd
+		{6, false},               // even, not a power of two
+		{1000, false},            // a round number, not a power of two
+		{1024, true},             // the usual size
+		{MaxCapacity, true},      // the largest ring
+		{MaxCapacity + 1, false}, // just over the largest
+		{math.MaxInt, false},     // the largest int
+		// A power of two, but too large. An int of 32 bits has none: there the row checks
+		// MaxCapacity again.
+		{MaxCapacity << (strconv.IntSize / 64), strconv.IntSize < 64},
 	}
 	for _, tt := range tests {
 		if tt.ok && tt.capacity > 1<<20 {
@@ -165,7 +169,7 @@ func TestFIFO(t *testing.T) {
 	}
 }
 
-func TestSPSCPushBatch(t *testing.T) {
+func TestPushBatch(t *testing.T) {
 	tests := []struct {
 		name   string
 		start  uint64 // where the positions start
@@ -178,31 +182,37 @@ func TestSPSCPushBatch(t *testing.T) {
 		{"fills", 0, 3, 5, 5},                                      // exactly to full
 		{"overflows", 0, 3, 9, 5},                                  // a prefix
 		{"full", 0, 8, 3, 0},                                       // none
+		{"empty batch into a full ring", 0, 8, 0, 0},               // still nothing
 		{"wraps in storage", 6, 0, 7, 7},                           // copied in two runs
 		{"wraps in storage and 2^64", math.MaxUint64 - 1, 1, 8, 7}, // and the counters wrap
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r, _ := newSPSCAt[int](8, tt.start)
-			var model []int
-			for i := 0; i < tt.before; i++ {
-				r.Push(-i)
-				model = append(model, -i)
-			}
-			batch := make([]int, tt.batch)
-			for i := range batch {
-				batch[i] = 100 + i
-			}
-			if n := r.PushBatch(batch); n != tt.want {
-				t.Fatalf("PushBatch(%d) = %d, want %d", tt.batch, n, tt.want)
-			}
-			model = append(model, batch[:tt.want]...)
-			got := make([]int, 16)
-			n := r.PopBatch(got)
-			if !slices.Equal(got[:n], model) {
-				t.Fatalf("ring holds %v, want %v", got[:n], model)
-			}
-		})
+	for _, m := range makers {
+		for _, tt := range tests {
+			t.Run(m.name+"/"+tt.name, func(t *testing.T) {
+				r, _ := m.make(8, tt.start)
+				var model []int
+				for i := 0; i < tt.before; i++ {
+					r.Push(-i)
+					model = append(model, -i)
+				}
+				batch := make([]int, tt.batch)
+				for i := range batch {
+					batch[i] = 100 + i
+				}
+				if n := r.PushBatch(batch); n != tt.want {
+					t.Fatalf("PushBatch(%d) = %d, want %d", tt.batch, n, tt.want)
+				}
+				model = append(model, batch[:tt.want]...)
+				if r.Len() != len(model) {
+					t.Fatalf("Len = %d, want %d", r.Len(), len(model))
+				}
+				got := make([]int, 16)
+				n := r.PopBatch(got)
+				if !slices.Equal(got[:n], model) {
+					t.Fatalf("ring holds %v, want %v", got[:n], model)
+				}
+			})
+		}
 	}
 }
 
@@ -570,12 +580,15 @@ func TestZeroAllocations(t *testing.T) {
 		{"SPSC of pointers Peek and Release", func() { sp.PushBatch(ptrs); p := sp.Peek(16); sp.Release(len(p)); sp.PopBatch(ptrs) }},
 		{"MPSC Push and Pop", func() { m.Push(1); m.Pop() }},
 		{"MPSC PopBatch", func() { m.Push(1); m.Push(2); m.PopBatch(ints) }},
+		{"MPSC PushBatch and PopBatch", func() { m.PushBatch(ints); m.PopBatch(ints) }},
 		{"MPSC Pop and PopBatch empty", func() { m.Pop(); m.PopBatch(ints) }},
 		{"MPSC Len and Cap", func() { sink.Add(int64(m.Len() + m.Cap())) }},
 		{"MPSC of pointers", func() { mp.Push(ptrs[0]); mp.Push(ptrs[1]); mp.Pop(); mp.PopBatch(ptrs[2:]) }},
+		{"MPSC of pointers batches", func() { mp.PushBatch(ptrs); mp.PopBatch(ptrs) }},
 		{"MPSC Push into a full ring", func() {
 			for m.Push(3) {
 			}
+			m.PushBatch(ints)
 			m.PopBatch(make([]int, 0))
 		}},
 	}
@@ -609,8 +622,8 @@ func TestStress(t *testing.T) {
 		{"spsc", 1, 64, spscOps},                  // the SPSC contract, every operation
 		{"spsc/cap=2", 1, 2, spscOps},             // full and empty all the time
 		{"mpsc/producers=1", 1, 64, mpscOps},      // MPSC with no producer contention
-		{"mpsc/producers=4", 4, 64, mpscOps},      // four producers racing on tail
-		{"mpsc/producers=4/cap=2", 4, 2, mpscOps}, // and on a ring that is always full
+		{"mpsc/producers=4", 4, 64, mpscOps},      // four producers racing on tail, batches and single items
+		{"mpsc/producers=4/cap=2", 4, 2, mpscOps}, // and on a ring that is always full: batches cut short
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -673,12 +686,16 @@ func spscOps(capacity int, start uint64) (func(int, []int) int, func([]int) int,
 	return produce, consume, r.Len
 }
 
-// mpscOps returns producer and consumer functions for an MPSC ring: Push; Pop and
-// PopBatch in turn.
+// mpscOps returns producer and consumer functions for an MPSC ring: Push and PushBatch,
+// chosen by the first item's sequence number so that concurrent producers share no turn
+// counter; Pop and PopBatch in turn.
 func mpscOps(capacity int, start uint64) (func(int, []int) int, func([]int) int, func() int) {
 	q, _ := newMPSCAt[int](capacity, start)
 	var cturn int
 	produce := func(_ int, vs []int) int {
+		if vs[0]%3 != 0 {
+			return q.PushBatch(vs)
+		}
 		if q.Push(vs[0]) {
 			return 1
 		}
@@ -699,7 +716,11 @@ func mpscOps(capacity int, start uint64) (func(int, []int) int, func([]int) int,
 	return produce, consume, q.Len
 }
 
-// stressRing runs producers goroutines, each sending perProducer items (producer<<32 |
+// seqBits is the width of the sequence number in a stress test's item, below the
+// producer's number: room for 16M items, and for 127 producers in a 32-bit int.
+const seqBits = 24
+
+// stressRing runs producers goroutines, each sending perProducer items (producer<<seqBits |
 // sequence) through produce in batches of varying size, and consumes them on this
 // goroutine, checking order per producer, exactly-once delivery, and Len's bounds (read
 // by another goroutine meanwhile).
@@ -714,7 +735,7 @@ func stressRing(t *testing.T, producers, perProducer int, produce func(int, []in
 			for i, tries := 0, 0; i < perProducer; {
 				k := min(1+i%len(batch), perProducer-i)
 				for j := range k {
-					batch[j] = p<<32 | (i + j)
+					batch[j] = p<<seqBits | (i + j)
 				}
 				n := produce(p, batch[:k])
 				if n == 0 {
@@ -756,7 +777,7 @@ func stressRing(t *testing.T, producers, perProducer int, produce func(int, []in
 			continue
 		}
 		for _, v := range buf[:n] {
-			p, i := v>>32, v&(1<<32-1)
+			p, i := v>>seqBits, v&(1<<seqBits-1)
 			if p < 0 || p >= producers || i != next[p] {
 				close(stop)
 				t.Fatalf("got item %d of producer %d, want item %d of it", i, p, next[min(max(p, 0), producers-1)])
@@ -789,7 +810,7 @@ func stressPointers(t *testing.T, producers, perProducer int, push func(*int) bo
 			defer wg.Done()
 			for i := 0; i < perProducer; i++ {
 				v := new(int)
-				*v = p<<32 | i
+				*v = p<<seqBits | i
 				for tries := 0; !push(v); tries++ {
 					if tries%64 == 63 {
 						runtime.Gosched()
@@ -810,7 +831,7 @@ func stressPointers(t *testing.T, producers, perProducer int, push func(*int) bo
 		if v == nil {
 			t.Fatal("popped a nil pointer: a slot was cleared before it was read")
 		}
-		p, i := *v>>32, *v&(1<<32-1)
+		p, i := *v>>seqBits, *v&(1<<seqBits-1)
 		if p >= producers || i != next[p] {
 			t.Fatalf("got item %d of producer %d, want %d", i, p, next[p])
 		}

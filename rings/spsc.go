@@ -11,10 +11,10 @@ import (
 //     the 2^64 wrap as well. The items are the positions [head, tail).
 //   - Only the producer writes tail, and the slots of positions [tail, head+cap); only the
 //     consumer writes head, and reads the slots of positions [head, tail).
-//   - The producer writes slots first and then publishes them with tail.Store; the
-//     consumer reads (and, for pointer types, clears) slots first and then releases them
-//     with head.Store. Each side loads the other's index atomically before touching the
-//     slots it covers.
+//   - The producer writes slots first and then publishes them with a release store of
+//     tail (storeRelease); the consumer reads (and, for pointer types, clears) slots
+//     first and then releases them with a release store of head. Each side loads the
+//     other's index atomically (an acquire) before touching the slots it covers.
 //   - cachedHead is the producer's private copy of a past value of head, so
 //     cachedHead <= head; cachedTail is the consumer's private copy of a past value of
 //     tail, so cachedTail <= tail. Each side trusts its cache while the cache says there
@@ -130,7 +130,7 @@ func (r *SPSC[T]) Push(v T) bool {
 	}
 	r.buf[tail&r.mask] = v
 	r.prod.reserved = 0
-	r.prod.tail.Store(tail + 1) // publishes the slot
+	storeRelease(&r.prod.tail, tail+1) // publishes the slot
 	return true
 }
 
@@ -154,7 +154,7 @@ func (r *SPSC[T]) PushBatch(vs []T) int {
 	k := copy(r.buf[i:], vs[:n])
 	copy(r.buf, vs[k:n])
 	r.prod.reserved = 0
-	r.prod.tail.Store(tail + uint64(n)) // publishes the slots
+	storeRelease(&r.prod.tail, tail+uint64(n)) // publishes the slots
 	return n
 }
 
@@ -187,7 +187,7 @@ func (r *SPSC[T]) Commit(n int) {
 	}
 	r.prod.reserved = 0
 	if n > 0 {
-		r.prod.tail.Store(r.prod.tail.Load() + uint64(n)) // publishes the slots
+		storeRelease(&r.prod.tail, r.prod.tail.Load()+uint64(n)) // publishes the slots
 	}
 }
 
@@ -208,7 +208,7 @@ func (r *SPSC[T]) Pop() (v T, ok bool) {
 		*slot = zero // drop the ring's reference
 	}
 	r.cons.peeked = 0
-	r.cons.head.Store(head + 1) // releases the slot
+	storeRelease(&r.cons.head, head+1) // releases the slot
 	return v, true
 }
 
@@ -235,7 +235,7 @@ func (r *SPSC[T]) PopBatch(dst []T) int {
 		clear(r.buf[:n-k])
 	}
 	r.cons.peeked = 0
-	r.cons.head.Store(head + uint64(n)) // releases the slots
+	storeRelease(&r.cons.head, head+uint64(n)) // releases the slots
 	return n
 }
 
@@ -274,5 +274,5 @@ func (r *SPSC[T]) Release(n int) {
 		i := int(head & r.mask)
 		clear(r.buf[i : i+n]) // Peek's run never wraps
 	}
-	r.cons.head.Store(head + uint64(n)) // releases the slots
+	storeRelease(&r.cons.head, head+uint64(n)) // releases the slots
 }
