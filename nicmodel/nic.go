@@ -589,6 +589,29 @@ func (n *NIC) Return(q int, buf int32) {
 	}
 }
 
+// ReturnBatch posts back the buffers of nbls, once the stack has consumed them: each run
+// of NBLs from one queue goes back with one push (MPSC.PushBatch, one CAS), where Return
+// would pay one per buffer. Any goroutine.
+func (n *NIC) ReturnBatch(nbls []core.NBL) {
+	var bufs [64]int32
+	for len(nbls) > 0 {
+		q, k := nbls[0].Queue, 0
+		for k < len(nbls) && k < len(bufs) && nbls[k].Queue == q {
+			bufs[k] = nbls[k].Buf
+			k++
+		}
+		free := n.queues[q].free
+		for b := bufs[:k]; len(b) > 0; {
+			m := free.PushBatch(b)
+			if m == 0 {
+				panic("nicmodel: buffer returned twice: the free list is full")
+			}
+			b = b[m:]
+		}
+		nbls = nbls[k:]
+	}
+}
+
 // Stats are the NIC's counters.
 type Stats struct {
 	Written uint64 // descriptors written

@@ -439,7 +439,5 @@ func (m *Miniport) indicate(call *driver.DPCCall, batch []driver.NBL) {
 		return
 	}
 	call.Indicate(batch)
-	for i := range batch {
-		m.nic.Return(int(batch[i].Queue), batch[i].Buf)
-	}
+	m.nic.ReturnBatch(batch)
 }
