@@ -574,6 +574,18 @@ func (n *NIC) Masked(v int) bool { return n.vectors[v].masked.Load() }
 // DPC only (its one consumer).
 func (n *NIC) Take(q int, dst []core.NBL) int { return n.queues[q].ring.PopBatch(dst) }
 
+// Peek returns up to max of queue q's oldest descriptors in place, without taking them:
+// a driver indicates NBLs that wrap the ring's own descriptors, as a real miniport does,
+// and copies nothing. Near the ring's end it may return fewer than the queue holds (peek
+// again after Release for the rest); none when it is empty. The slice is good until
+// Release, which gives the descriptors back to the NIC. The queue's DPC only.
+func (n *NIC) Peek(q, max int) []core.NBL { return n.queues[q].ring.Peek(max) }
+
+// Release gives back the first k descriptors of the last Peek of queue q, once the
+// driver is done with them (their buffers are the driver's to return). The queue's DPC
+// only.
+func (n *NIC) Release(q, k int) { n.queues[q].ring.Release(k) }
+
 // Written returns how many descriptors queue q has written so far: its packets carry
 // sequence numbers 0 to Written-1. Read it when the producer has stopped.
 func (n *NIC) Written(q int) uint64 { return n.prod.seq[q] }

@@ -1,10 +1,14 @@
 package traffic
 
 import (
+	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/core/hist"
 	"github.com/ndisbench/ndisbench/nicmodel"
 )
 
@@ -88,5 +92,94 @@ func TestGeneratorPacketsCarryTheirTuple(t *testing.T) {
 		if total == 0 {
 			t.Fatalf("nic rss %v: no packet written", nicRSS)
 		}
+	}
+}
+
+// TestGeneratorNeverWritesEarly: however the generator batches its clock readings, a
+// packet is never written before its intended time, and the lag it reports is the most
+// any write lagged; behind schedule (every packet due at once) and keeping up alike.
+func TestGeneratorNeverWritesEarly(t *testing.T) {
+	for _, rate := range []float64{1e9, 2e6} {
+		nic, err := nicmodel.New(nicmodel.Config{Queues: 1, Mode: nicmodel.ModeMSIX, RingSize: 8192})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nic.Connect(0, nopIRQ{})
+		flows, _ := NewFlows(FlowConfig{Count: 16, Seed: 9}, nil)
+		sched, _ := NewSchedule(ScheduleConfig{Kind: KindConstant, RatePPS: rate})
+		sizes, _ := NewSizes(SizeConfig{Fixed: 64})
+		var clock core.Clock
+		now := clock.Now()
+		end := now + int64(6000/rate*1e9) // 6000 packets: fits the ring
+		g := NewGenerator(GeneratorConfig{NIC: nic, Schedule: sched, Flows: flows, Sizes: sizes, Clock: clock, CPU: -1, SendAll: true},
+			Timeline{Start: now, WarmEnd: now, End: end})
+		g.Run()
+		buf := make([]core.NBL, 256)
+		var n int
+		var lagMax int64
+		for k := nic.Take(0, buf); k > 0; k = nic.Take(0, buf) {
+			for _, d := range buf[:k] {
+				if d.Written < d.Intended {
+					t.Fatalf("rate %v: packet %d written %d ns before its time", rate, d.Seq, d.Intended-d.Written)
+				}
+				lagMax = max(lagMax, d.Written-d.Intended)
+				n++
+			}
+		}
+		st := g.Stats()
+		if uint64(n) != st.Generated || st.Generated < 5999 {
+			t.Fatalf("rate %v: %d packets in the ring, %d generated; want all of about 6000", rate, n, st.Generated)
+		}
+		if st.LagMax != lagMax {
+			t.Errorf("rate %v: Stats.LagMax %d, the writes lagged at most %d", rate, st.LagMax, lagMax)
+		}
+	}
+}
+
+// BenchmarkGenerator is the generator's ceiling: every packet is due at once (an
+// offered rate far beyond it), 64-byte packets over 1024 flows into one NIC queue, whose
+// descriptors a consumer on another CPU takes and whose buffers it returns as fast as it
+// can (a DPC that does nothing else). It reports the packets per second written.
+func BenchmarkGenerator(b *testing.B) {
+	for _, lag := range []bool{false, true} {
+		b.Run(fmt.Sprintf("lag-histogram=%v", lag), func(b *testing.B) {
+			nic, err := nicmodel.New(nicmodel.Config{Queues: 1, Mode: nicmodel.ModeMSIX})
+			if err != nil {
+				b.Fatal(err)
+			}
+			nic.Connect(0, nopIRQ{})
+			flows, _ := NewFlows(FlowConfig{Count: 1024, Seed: 1}, nil)
+			sched, _ := NewSchedule(ScheduleConfig{Kind: KindConstant, RatePPS: 1e11})
+			sizes, _ := NewSizes(SizeConfig{Fixed: 64})
+			var w *hist.Writer
+			if lag {
+				w = hist.NewWriter([]hist.Layout{hist.LatencyLayout}, true)
+			}
+			var clock core.Clock
+			now := clock.Now()
+			g := NewGenerator(GeneratorConfig{NIC: nic, Schedule: sched, Flows: flows, Sizes: sizes, Clock: clock, CPU: -1, SendAll: true, Lag: w},
+				Timeline{Start: now, WarmEnd: now, End: now + int64(float64(b.N)/1e11*1e9) + 1})
+			var stop atomic.Bool
+			done := make(chan struct{})
+			go func() { // the consumer
+				defer close(done)
+				runtime.LockOSThread()
+				buf := make([]core.NBL, 64)
+				for !stop.Load() {
+					if k := nic.Take(0, buf); k > 0 {
+						nic.ReturnBatch(buf[:k])
+					}
+				}
+			}()
+			b.ReportAllocs()
+			b.ResetTimer()
+			g.Run()
+			b.StopTimer()
+			stop.Store(true)
+			<-done
+			st := g.Stats()
+			b.ReportMetric(float64(st.Generated)/b.Elapsed().Seconds()/1e6, "Mpps")
+			b.ReportMetric(100*float64(nic.Stats().Dropped)/float64(max(st.Generated, 1)), "drop-pct")
+		})
 	}
 }

@@ -375,17 +375,19 @@ func (m *Miniport) queue(ms *mpMsg, call *driver.DPCCall, targets driver.CPUSet,
 func (m *Miniport) drainQueue(call *driver.DPCCall, st *mpCPU, q, limit int) (int, bool) {
 	done := 0
 	for done < limit {
-		n := m.nic.Take(q, st.scratch[:min(len(st.scratch), limit-done)])
+		// The descriptors are indicated in place, then released (NIC.Peek).
+		batch := m.nic.Peek(q, min(len(st.scratch), limit-done))
+		n := len(batch)
 		if n == 0 {
 			return done, false
 		}
 		done += n
-		batch := st.scratch[:n]
 		m.clock.Spin(m.sc.PerPacket * time.Duration(n))
 		if m.ind != nil {
 			batch = m.sort(st, call, batch)
 		}
 		m.indicate(call, batch)
+		m.nic.Release(q, n)
 	}
 	return done, m.nic.Pending(q) > 0
 }
