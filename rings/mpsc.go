@@ -37,7 +37,8 @@ import (
 //     block (head) each have a 128-byte-aligned block of their own.
 
 // MPSC is a bounded multi-producer single-consumer ring. Any goroutine may call Push and
-// PushBatch, any number at once. One goroutine at a time may call the consumer methods (Pop, PopBatch).
+// PushBatch, any number at once. One goroutine at a time may call the consumer methods
+// (Pop, PopBatch, PopBatchWait).
 // Len and Cap may be called by any goroutine.
 type MPSC[T any] struct {
 	// Read-only after construction.
