@@ -18,9 +18,10 @@ import (
 //   - Idle runs on the consumer's goroutine, between two looks of one PopBatchWait. A
 //     policy's state, if any, is the consumer's: one policy value serves one consumer at
 //     a time, without synchronisation.
-//   - spin loads spinLine, which nothing writes: the line stays in the spinning core's
-//     cache, so spinning sends nothing over the interconnect, and the atomic load is a
-//     memory operation the compiler keeps, so the loop is not optimised away.
+//   - spin loads spinLine's v, which nothing writes, padded so that no other variable
+//     shares its cache line: the line stays in the spinning core's cache, so spinning
+//     sends nothing over the interconnect; and the atomic load is a memory operation the
+//     compiler keeps, so the loop is not optimised away.
 
 // An IdlePolicy decides how a consumer waits when it finds a ring empty. PopBatchWait
 // calls Idle after each look that found nothing, with the number of such looks so far in
@@ -66,13 +67,17 @@ func (s *Spin) Idle(looks int) bool {
 	return true
 }
 
-// spinLine is what spin loads: read, never written.
-var spinLine atomic.Uint32
+// spinLine is what spin loads: v is read, never written, and alone in its cache line.
+var spinLine struct {
+	_ [cacheLinePad]byte
+	v atomic.Uint32
+	_ [cacheLinePad]byte
+}
 
-// spin busy-waits for n loads of spinLine.
+// spin busy-waits for n loads of spinLine.v.
 func spin(n int) {
 	for i := 0; i < n; i++ {
-		spinLine.Load()
+		spinLine.v.Load()
 	}
 }
 
