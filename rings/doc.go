@@ -49,7 +49,10 @@
 // They never block waiting for room or for items, never grow, and never call into the
 // scheduler on behalf of the caller: a Push into a full ring and a Pop from an empty one
 // return false at once, and the caller chooses how to wait (spin, yield, park), as
-// ndisbench's vCPUs do. The one wait is inside MPSC's consumer: a Pop that finds the head
+// ndisbench's vCPUs do. A consumer may also hand PopBatchWait an IdlePolicy (Spin, or its
+// own) that waits between looks at an empty ring, so that items accumulate into batches;
+// the policy decides when to give up. The one wait of the rings' own is inside MPSC's
+// consumer: a Pop that finds the head
 // position claimed by a producer that has not yet written it waits for that producer's
 // next store rather than call a non-empty ring empty (see MPSC.Pop). They are not
 // multi-consumer: two goroutines popping at once corrupt them, as do two producing into

@@ -30,14 +30,16 @@ import (
 //     itself only when cachedHead says the ring may be full.
 //   - Push and PushBatch are lock-free: a producer that loses the CAS retries, and it
 //     loses only because another claimed a position. A batch takes effect at its CAS,
-//     whole; the consumer may take its published prefix before the rest is written. Pop waits for no item, but when head is claimed and not
-//     yet published (tail != head, seq != head+1) it waits for that producer's next
-//     store, the price of answering linearizably (see Pop).
+//     whole; the consumer may take its published prefix before the rest is written.
+//   - Pop waits for no item, but when head is claimed and not yet published (tail !=
+//     head, seq != head+1) it waits for that producer's next store, the price of
+//     answering linearizably (see Pop).
 //   - The read-only fields, the producers' block (tail, cachedHead) and the consumer's
 //     block (head) each have a 128-byte-aligned block of their own.
 
 // MPSC is a bounded multi-producer single-consumer ring. Any goroutine may call Push and
-// PushBatch, any number at once. One goroutine at a time may call the consumer methods (Pop, PopBatch).
+// PushBatch, any number at once. One goroutine at a time may call the consumer methods
+// (Pop, PopBatch, PopBatchWait).
 // Len and Cap may be called by any goroutine.
 type MPSC[T any] struct {
 	// Read-only after construction.
@@ -173,10 +175,11 @@ func (q *MPSC[T]) PushBatch(vs []T) int {
 //
 // Pop never waits for an item no producer has claimed. But if a producer has claimed the
 // oldest position and not yet written it (it is between its claim and its publishing
-// store, a few instructions for each item of its batch before), Pop waits for it, spinning and then yielding, rather than
-// answer "empty" while a later Push may already have returned: that answer would not be
-// linearizable. A producer descheduled inside that window delays the consumer until it
-// runs again; it cannot lose or reorder anything.
+// store, a few instructions for each item of its batch before that one), Pop waits for
+// it, spinning and then yielding, rather than answer "empty" while a later Push may
+// already have returned: that answer would not be linearizable. A producer descheduled
+// inside that window delays the consumer until it runs again; it cannot lose or reorder
+// anything.
 func (q *MPSC[T]) Pop() (v T, ok bool) {
 	head := q.head.Load()
 	s := &q.slots[head&q.mask]

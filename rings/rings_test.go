@@ -646,6 +646,11 @@ func TestStress(t *testing.T) {
 // operation: Push, PushBatch, Reserve/Commit; Pop, PopBatch, Peek/Release.
 func spscOps(capacity int, start uint64) (func(int, []int) int, func([]int) int, func() int) {
 	r, _ := newSPSCAt[int](capacity, start)
+	return spscRingOps(r)
+}
+
+// spscRingOps is spscOps on a given ring.
+func spscRingOps(r *SPSC[int]) (func(int, []int) int, func([]int) int, func() int) {
 	var pturn, cturn int
 	produce := func(_ int, vs []int) int {
 		pturn++
@@ -691,6 +696,11 @@ func spscOps(capacity int, start uint64) (func(int, []int) int, func([]int) int,
 // counter; Pop and PopBatch in turn.
 func mpscOps(capacity int, start uint64) (func(int, []int) int, func([]int) int, func() int) {
 	q, _ := newMPSCAt[int](capacity, start)
+	return mpscRingOps(q)
+}
+
+// mpscRingOps is mpscOps on a given ring.
+func mpscRingOps(q *MPSC[int]) (func(int, []int) int, func([]int) int, func() int) {
 	var cturn int
 	produce := func(_ int, vs []int) int {
 		if vs[0]%3 != 0 {

@@ -28,9 +28,10 @@ import (
 
 // SPSC is a bounded single-producer single-consumer ring. One goroutine at a time may
 // call the producer methods (Push, PushBatch, Reserve, Commit) and one goroutine at a
-// time the consumer methods (Pop, PopBatch, Peek, Release); the two may differ and run
-// concurrently. Len and Cap may be called by any goroutine. Handing a side to another
-// goroutine needs a happens-before edge (a channel send, a mutex) like any plain data.
+// time the consumer methods (Pop, PopBatch, PopBatchWait, Peek, Release); the two may
+// differ and run concurrently. Len and Cap may be called by any goroutine. Handing a side
+// to another goroutine needs a happens-before edge (a channel send, a mutex) like any
+// plain data.
 type SPSC[T any] struct {
 	// Read-only after construction; read by both sides.
 	buf   []T
