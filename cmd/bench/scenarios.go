@@ -16,7 +16,7 @@ import (
 var builtinFiles embed.FS
 
 // builtinOrder is the order "bench list" shows them in; the first is the default.
-var builtinOrder = []string{"msi-vs-line", "throttle", "handoff", "msi-sync", "rss", "shared-line"}
+var builtinOrder = []string{"msi-vs-line", "throttle", "handoff", "msi-sync", "rss", "shared-line", "line-rate"}
 
 const defaultScenario = "msi-vs-line"
 
