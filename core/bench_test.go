@@ -9,6 +9,7 @@ import (
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/core/calibrate"
 	"github.com/ndisbench/ndisbench/core/hist"
 )
 
@@ -86,6 +87,18 @@ func BenchmarkHandoff(b *testing.B) {
 }
 
 func benchPlatformHandoff(b *testing.B, idle core.IdleStrategy, cpus affinity.CPUList) {
+	// The machine's floor, the cross-CPU cache-line round trip between the same two CPUs,
+	// is measured just before and just after the handoffs: the host moves vCPUs between
+	// near and far placements, and a figure means something only beside its floor.
+	var rtt []float64
+	measureRTT := func() {
+		if len(cpus) == 2 {
+			if ns, err := calibrate.CachelineRTT(cpus[0], cpus[1], 2000, 50*time.Millisecond); err == nil {
+				rtt = append(rtt, ns)
+			}
+		}
+	}
+	measureRTT()
 	cfg := core.PlatformConfig{VCPUs: 2, CPUs: cpus, NoPin: len(cpus) == 0, Idle: idle, Spin: time.Microsecond, MSI: core.MSIX, Messages: 1}
 	p, err := core.NewPlatform(cfg)
 	if err != nil {
@@ -123,7 +136,13 @@ func benchPlatformHandoff(b *testing.B, idle core.IdleStrategy, cpus affinity.CP
 	ix.Deregister()
 	p.Stop()
 	pinned, _ := p.Pinning()
-	reportHandoff(b, p.Metrics().Hist("isr_to_dpc_cross_cpu"), pinned, len(cpus))
+	h := p.Metrics().Hist("isr_to_dpc_cross_cpu")
+	reportHandoff(b, h, pinned, len(cpus))
+	if measureRTT(); len(rtt) == 2 {
+		mean := (rtt[0] + rtt[1]) / 2
+		b.ReportMetric(mean, "rtt-ns")
+		b.ReportMetric(float64(h.ValueAtQuantile(50))/mean, "p50-per-rtt")
+	}
 }
 
 func reportHandoff(b *testing.B, h *hdrhistogram.Histogram, pinned bool, cpus int) {
