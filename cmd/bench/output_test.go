@@ -34,12 +34,13 @@ func TestTableGolden(t *testing.T) {
 		fakeRun{name: "line", rep: 0, lat: vals(1900, 270), dropped: 730, behind: 2e5, isr: vals(700, 500), batch: vals(64, 20),
 			validity: &results.Validity{Reasons: []string{"generator fell 200 ms behind its schedule"}, Superseded: true}},
 		fakeRun{name: "line", rep: 0, attempt: 1, lat: vals(1800, 990), dropped: 10, isr: vals(650, 500), batch: vals(4, 300),
-			validity: &results.Validity{Valid: true}},
+			validity: &results.Validity{Valid: true, Interference: results.Interference{CacheLineRTTNs: [2]float64{131, 140}, OtherCPUPct: 0.3}}},
 		fakeRun{name: "msix", rep: 1, lat: append(vals(1400, 997), 10e9, 10e9, 10e9), isr: vals(130, 500), batch: vals(3, 400),
 			validity: &results.Validity{Reasons: []string{"vCPU 0 stalled 40 ms", "steal 12%"},
-				Interference: results.Interference{Clamped: map[string]uint64{metric.PacketLatency: 3}}}},
+				Interference: results.Interference{Clamped: map[string]uint64{metric.PacketLatency: 3}, CacheLineRTTNs: [2]float64{140, 522}, OtherCPUPct: 12.4}}},
 		fakeRun{name: "line", rep: 1, lat: vals(2000, 1000), isr: vals(680, 500), batch: vals(4, 300)},
 	)
+	res.Env.ClockSource = "tsc"
 	golden(t, "table.golden", tableOf(t, res, msixVsLine))
 }
 
