@@ -182,7 +182,12 @@ func (g *Generator) Run() {
 		// Every packet due by now, up to dueBurst of them, goes out on this one reading
 		// of the clock: a reading taken before a write is never later than the write, so
 		// no packet is written before its time; behind schedule, one clock read serves
-		// many packets. The writes are stamped with the reading (Written, the lag).
+		// many packets. The writes are stamped with the reading (Written, the lag), and
+		// their lags go into the interval of the reading, found once.
+		var lagH *hist.Dense
+		if lag != nil {
+			lagH = lag.Tick(now).Hist(0)
+		}
 		for k := 0; ; {
 			if !warm && next >= tl.WarmEnd {
 				warm = true
@@ -204,8 +209,8 @@ func (g *Generator) Run() {
 			st.Generated++
 			if warm {
 				st.Measured++
-				if lag != nil {
-					lag.RecordAt(0, now, now-next)
+				if lagH != nil {
+					lagH.Record(now - next)
 				}
 				lagMax = max(lagMax, now-next)
 				st.LastIntended, st.LastWrite = next, now
