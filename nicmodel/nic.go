@@ -15,16 +15,25 @@ import (
 // Invariants (NIC):
 //   - Each RX queue has one producer, the load generator (Receive, Poll), and one consumer
 //     at a time, the DPC that owns the queue (Take). Its descriptor ring is an SPSC ring.
-//   - Buffers: every buffer of a queue is in exactly one place: its free list, the
-//     producer's stash (fetched from the free list in batches), a descriptor held for
-//     write-back or in the ring, or an NBL the stack has not returned yet. Receive takes one
-//     from the free list (none: the packet is dropped, as a NIC with no posted receive
-//     buffers drops it); Return puts it back. The free list is an MPSC ring: DPCs on any
-//     CPU return buffers, only the producer takes them.
+//   - Buffers: every buffer of a queue is in one place: its free list, the producer's
+//     stash (fetched from the free list a run at a time), a descriptor held for write-back
+//     or in the ring, or an NBL the stack has not returned yet. Receive takes one from the
+//     free list (none: the packet is dropped, as a NIC with no posted receive buffers
+//     drops it); Return and ReturnBatch put it back. A driver that indicates descriptors
+//     in place (Peek) returns their buffers before it releases the descriptors, so for a
+//     moment a buffer is both back and in a descriptor not yet released; the descriptor's
+//     copy is dead (the driver is done with it), and Release frees it without looking.
+//     The free list is an MPSC ring of runs of buffers (bufRun): DPCs on any CPU return
+//     buffers, only the producer takes them.
 //   - No lost interrupt: Receive publishes the descriptor (ring tail store) and then loads
 //     the vector's mask; Unmask stores the mask and then looks at the vector's rings. One of
 //     the two sees the other's write, so new work behind a mask is always raised. Both may
-//     raise; a duplicate interrupt is harmless (the ISR finds nothing to do).
+//     raise; a duplicate interrupt is harmless (the ISR finds nothing to do). This is a
+//     Dekker handshake: each side's store must be visible before its load, which the
+//     ring's publication alone does not promise (a release store: rings.SPSC), so
+//     flushQueue makes a sequentially consistent atomic store (the written count)
+//     between the publication and the mask load: a full barrier on every architecture.
+//     Unmask's mask store is itself sequentially consistent.
 //   - cause: Receive sets queue bits (any time); ReadCause swaps it to 0 (the line ISR).
 //   - Line mode, the NIC's assertion, which real hardware computes in one step (the line
 //     is asserted while an unmasked cause is pending) and the model in several: a write
@@ -133,19 +142,6 @@ type queue struct {
 	ring *rings.SPSC[core.NBL]
 	free *rings.MPSC[bufRun]
 	vec  int
-}
-
-// runLen is the most buffers one slot of a free list holds.
-const runLen = 13
-
-// bufRun is a run of buffers returned together, the unit of a queue's free list: its
-// slot (the ring's sequence number and the run) fills one 64-byte cache line, so a
-// DPC's return of a batch costs a line and a publishing store per 13 buffers, where a
-// slot per buffer cost a line per 4 and a store per buffer, on lines the generator
-// keeps reading.
-type bufRun struct {
-	n    int32
-	bufs [runLen]int32
 }
 
 // vector is one interrupt vector's device-side state.
@@ -265,7 +261,9 @@ func New(cfg Config) (*NIC, error) {
 		}
 		n.queues[q] = queue{ring: ring, free: free, vec: v}
 		n.prod.stage[q] = make([]core.NBL, 0, cfg.WriteBack)
-		n.prod.stash[q] = make([]int32, 0, runLen)
+		// A run from the free list, and room for the buffers of a write-back that found
+		// too few free descriptors (flushQueue puts them back).
+		n.prod.stash[q] = make([]int32, 0, runLen+cfg.WriteBack)
 		n.vectors[v].queues = append(n.vectors[v].queues, q)
 	}
 	return n, nil
@@ -364,6 +362,8 @@ func (n *NIC) flushQueue(q int, now int64) int {
 		return len(st)
 	}
 	pr.seq[q] += uint64(pushed)
+	// A sequentially consistent store: also the full barrier between the publication
+	// above and the mask load in signal (Invariants: no lost interrupt). Keep it here.
 	pr.written.Store(pr.written.Load() + uint64(pushed))
 	n.signal(qu.vec, q, now, pushed)
 	return len(st) - pushed
@@ -611,40 +611,6 @@ func (n *NIC) Written(q int) uint64 { return n.prod.seq[q] }
 
 // Pending returns how many descriptors queue q holds: a snapshot.
 func (n *NIC) Pending(q int) int { return n.queues[q].ring.Len() }
-
-// Return posts buffer buf back to queue q once the stack has consumed its packet. Any
-// goroutine.
-func (n *NIC) Return(q int, buf int32) {
-	if !n.queues[q].free.Push(bufRun{n: 1, bufs: [runLen]int32{buf}}) {
-		panic("nicmodel: buffer returned twice: the free list is full")
-	}
-}
-
-// ReturnBatch posts back the buffers of nbls, once the stack has consumed them: the
-// buffers of a run of NBLs from one queue go back in runs of up to 13 (bufRun), with one
-// push (MPSC.PushBatch, one CAS) for up to 5 runs, where Return pays a slot and a CAS
-// per buffer. Any goroutine.
-func (n *NIC) ReturnBatch(nbls []core.NBL) {
-	var runs [5]bufRun
-	for len(nbls) > 0 {
-		q, k := nbls[0].Queue, 0
-		for k < len(nbls) && k < len(runs)*runLen && nbls[k].Queue == q {
-			r := &runs[k/runLen]
-			r.bufs[k%runLen] = nbls[k].Buf
-			r.n = int32(k%runLen + 1)
-			k++
-		}
-		free := n.queues[q].free
-		for rs := runs[:(k+runLen-1)/runLen]; len(rs) > 0; {
-			m := free.PushBatch(rs)
-			if m == 0 {
-				panic("nicmodel: buffer returned twice: the free list is full")
-			}
-			rs = rs[m:]
-		}
-		nbls = nbls[k:]
-	}
-}
 
 // Stats are the NIC's counters.
 type Stats struct {

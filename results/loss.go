@@ -1,6 +1,7 @@
 package results
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"math/bits"
@@ -43,7 +44,7 @@ func NewLossAware(h *hdrhistogram.Histogram, dropped int64) LossAware {
 // PacketLatencyLossAware returns run's packet latency, loss-aware: its packet_latency
 // histogram (metric.PacketLatency) with the packets its measured window dropped
 // (metric.MeasuredDropped). Both cover the measured window: the packets intended at or
-// after the warm-up's end. A run that delivered packets and recorded no latency for any
+// after the warm-up's end. A run whose config turned the per-packet histograms off
 // (no_packet_hists) gives an empty LossAware. A run without a packet_latency histogram
 // is an error.
 func (run *Run) PacketLatencyLossAware() (LossAware, error) {
@@ -55,13 +56,20 @@ func (run *Run) PacketLatencyLossAware() (LossAware, error) {
 	if err != nil {
 		return LossAware{}, fmt.Errorf("results: run %s: %s: %w", run.Name, metric.PacketLatency, err)
 	}
-	dropped := run.Counters[metric.MeasuredDropped]
-	if h.TotalCount() == 0 && run.Counters[metric.MeasuredGenerated] > dropped {
-		// Packets were delivered, and none has a latency: the run recorded none
-		// (no_packet_hists). Its loss-aware latency is unknown, not "lost".
-		return LossAware{}, nil
+	if run.packetHistsOff() {
+		return LossAware{}, nil // no latency was recorded: unknown, not "lost"
 	}
-	return NewLossAware(h, int64(min(dropped, math.MaxInt64))), nil
+	return NewLossAware(h, int64(min(run.Counters[metric.MeasuredDropped], math.MaxInt64))), nil
+}
+
+// packetHistsOff reports whether run's config turned the per-packet histograms off
+// (the scenario key no_packet_hists): its packet_latency is empty however many packets
+// it delivered.
+func (run *Run) packetHistsOff() bool {
+	var c struct {
+		Off bool `json:"no_packet_hists"`
+	}
+	return len(run.Config) > 0 && json.Unmarshal(run.Config, &c) == nil && c.Off
 }
 
 // Empty reports whether there are no packets at all, delivered or dropped.

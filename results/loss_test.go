@@ -136,15 +136,18 @@ func TestPacketLatencyLossAware(t *testing.T) {
 	if _, lost := l.Percentile(84); !lost {
 		t.Errorf("p84 kept with 16.8%% dropped")
 	}
-	// A run that delivered packets and recorded no latency (no_packet_hists): unknown,
-	// not lost.
+	// A run that recorded no latency (no_packet_hists): unknown, not lost.
 	empty, err := Summarize(hdrhistogram.New(1, 10e9, 3), "ns")
 	if err != nil {
 		t.Fatal(err)
 	}
 	run.Histograms[metric.PacketLatency] = empty
+	if l, err := run.PacketLatencyLossAware(); err != nil || l.Empty() {
+		t.Errorf("an empty histogram of a run that recorded: %+v, %v; want its drops, all lost", l, err)
+	}
+	run.Config = []byte(`{"mode":"msix","no_packet_hists":true}`)
 	if l, err := run.PacketLatencyLossAware(); err != nil || !l.Empty() {
-		t.Errorf("no latency recorded for delivered packets: %+v, %v; want an empty LossAware", l, err)
+		t.Errorf("no_packet_hists: %+v, %v; want an empty LossAware", l, err)
 	}
 	delete(run.Histograms, metric.PacketLatency)
 	if _, err := run.PacketLatencyLossAware(); err == nil || !strings.Contains(err.Error(), "packet_latency") {

@@ -39,8 +39,13 @@ import (
 
 // MPSC is a bounded multi-producer single-consumer ring. Any goroutine may call Push and
 // PushBatch, any number at once. One goroutine at a time may call the consumer methods
-// (Pop, PopBatch, PopBatchWait).
-// Len and Cap may be called by any goroutine.
+// (Pop, PopBatch, PopBatchWait). Len and Cap may be called by any goroutine.
+//
+// A producer's claim of positions is a CAS, a full barrier; its publication of the
+// slot, and the consumer's release of slots, are release stores (storerel.go), ordered
+// after what came before but not before later loads. A caller that needs a push visible
+// before its next load of another variable can count on the claim's CAS only for the
+// claim (tail, which Len reads), not for the item: see SPSC.
 type MPSC[T any] struct {
 	// Read-only after construction.
 	slots []mpscSlot[T]

@@ -32,6 +32,13 @@ import (
 // differ and run concurrently. Len and Cap may be called by any goroutine. Handing a side
 // to another goroutine needs a happens-before edge (a channel send, a mutex) like any
 // plain data.
+//
+// A side's publication (its index store) is a release, not a sequentially consistent
+// store (storerel.go): everything before it is visible to whoever sees it, but a later
+// load of the same goroutine may be answered before it is visible. A caller whose
+// correctness needs its push to be visible before its next load of some other variable
+// (a Dekker handshake: push, then look at a flag the other side stores before it looks
+// at the ring) puts a sequentially consistent atomic operation between the two.
 type SPSC[T any] struct {
 	// Read-only after construction; read by both sides.
 	buf   []T

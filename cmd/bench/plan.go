@@ -51,23 +51,24 @@ func selectRuns(def *scenarioDef, list string) (*scenarioDef, error) {
 		return def, nil
 	}
 	want := map[string]bool{}
+	var names []string
+	for _, r := range def.Runs {
+		names = append(names, r.Name)
+	}
 	for _, name := range strings.Split(list, ",") {
 		if name = strings.TrimSpace(name); name == "" {
 			return nil, usagef("run: flag -runs: an empty run name in %q", list)
 		}
+		if !contains(names, name) {
+			return nil, usagef("run: flag -runs: %s has no run %q (its runs: %s)", def.source, name, strings.Join(names, ", "))
+		}
 		want[name] = true
 	}
-	var names []string
 	var kept []scenario.Run
 	for _, r := range def.Runs {
-		names = append(names, r.Name)
 		if want[r.Name] {
 			kept = append(kept, r)
-			delete(want, r.Name)
 		}
-	}
-	for name := range want {
-		return nil, usagef("run: flag -runs: %s has no run %q (its runs: %s)", def.source, name, strings.Join(names, ", "))
 	}
 	file := *def.File
 	file.Runs = kept

@@ -89,8 +89,9 @@ Other flags:
                      than the run makes no cut)
   -o DIR             result directory (default bench-results/<scenario>-<time>)
   -json              print result.json on stdout instead of the table
-  -cpuprofile FILE   write a CPU profile of the whole command (go tool pprof FILE):
-                     where the generator's and the vCPUs' time goes
+  -cpuprofile FILE   write a CPU profile of the runs (go tool pprof FILE): where the
+                     generator's and the vCPUs' time goes; the profiler's signals
+                     disturb what it profiles a little
 
 A scenario file has a name, a summary, a base (keys every run starts from, over the
 defaults) and runs, each a name (letters, digits and "._=+-") and the keys it changes.
@@ -166,7 +167,7 @@ func fieldOf(key string) (scenario.Field, bool) {
 type runFlags struct {
 	scenario, out, config, replay string
 	runs                          string // -runs: the runs to do, by name; empty: all
-	cpuProfile                    string // -cpuprofile: where the measured runs' CPU profile goes
+	cpuProfile                    string // -cpuprofile: where the runs' CPU profile goes
 	interval                      time.Duration
 	count, retries                int
 	asJSON                        bool
@@ -284,6 +285,9 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	prof, err := startCPUProfile(f.cpuProfile)
 	if err != nil {
 		return err
+	}
+	if prof != nil {
+		fmt.Fprintln(stderr, "bench: -cpuprofile: the profiler interrupts every thread 100 times a second; compare profiled runs with profiled runs only")
 	}
 	// Stopped once the runs end; this is for the way out of a failure.
 	defer prof.stop()

@@ -85,8 +85,8 @@ func (d *Dense) Prefault() {
 func (d *Dense) Record(v int64) { d.RecordN(v, 1) }
 
 // RecordN adds n (≥ 1) values v at once, as n Records would: a run of equal values
-// (packets written back together and indicated together share their service time)
-// costs one bucket computation.
+// (packets stamped with one clock reading and indicated together share their service
+// time) costs one bucket computation.
 func (d *Dense) RecordN(v, n int64) {
 	if v < 0 {
 		v = 0

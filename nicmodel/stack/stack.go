@@ -109,8 +109,8 @@ func (s *CheckingStack) Indicate(cpu int, nbls []core.NBL) {
 		set := s.p.Interval(cpu, now) // every packet of the call is indicated at now
 		latency, service = set.Hist(int(s.latency)), set.Hist(int(s.service))
 	}
-	// Packets written back together were written at one time: their service times are
-	// one value, recorded once for the run of them (Dense.RecordN).
+	// Packets the generator sent on one reading of its clock carry one write time: their
+	// service times are one value, recorded once for the run of them (Dense.RecordN).
 	written, run := int64(0), int64(0)
 	for i := range nbls {
 		n := &nbls[i]

@@ -15,6 +15,11 @@ import (
 // Invariants (Generator):
 //   - Run's goroutine is the only writer of the NIC's receive side (Stage, Flush, Poll)
 //     and of everything in Stats; Stats may be read once Run has returned.
+//   - Run reads the clock once for every packet already due, up to dueBurst of them, and
+//     stamps their writes (Written) and lags with that reading: never later than the
+//     write, so no packet is written before its intended time. Its loop counter counts
+//     packets and waits alike; a burst ends at every 64th, where the periodic checks
+//     (Poll, checkIn) look at it. Stats.LagMax is the exact largest lag, histogram or not.
 //   - The lag histogram (GeneratorConfig.Lag) is a hist.Writer that Run owns: it records
 //     each measured packet's lag at its write time, ticks it while it waits and steps it
 //     (a little of a retired interval's drain) while it waits and every 256 packets, and
@@ -86,8 +91,8 @@ type Stats struct {
 	Measured        uint64    // of those, intended at or after WarmEnd
 	MeasuredDropped uint64    // of those, dropped by the NIC
 	LastIntended    int64     // the last measured packet's intended time
-	LagMax          int64     // the most a measured packet's write lagged its intended time, ns
 	LastWrite       int64     // and when it was written
+	LagMax          int64     // the most a measured packet's write lagged its intended time, ns
 	// Unsent is, when the generator fell so far behind that the window ended (End plus
 	// LateCut, on its clock) with packets still due, the intended time of the first of
 	// them: the schedule offered them, the generator never sent them. 0 otherwise.
@@ -145,7 +150,6 @@ func (g *Generator) Run() {
 	periodicNext := tl.Start
 	var i uint64 // turns of the loop: packets sent, and waits
 	var lagMax int64
-	defer func() { st.LagMax = lagMax }()
 	for ; ; i++ {
 		now := clock.Now()
 		if c.Periodic != nil && now >= periodicNext {
@@ -229,6 +233,7 @@ func (g *Generator) Run() {
 			break
 		}
 	}
+	st.LagMax = lagMax
 	nic.Flush(clock.Now())
 	st.MeasuredDropped = nic.DroppedFrom()
 	if warm {

@@ -17,7 +17,10 @@ import (
 //     when its CAS won: a running owner costs a waker one load and nothing else.
 //   - Lost wake-ups are impossible: a waker publishes work, then loads state; the owner
 //     stores parked, then re-checks work. Go's atomics are sequentially consistent, so at
-//     least one of the two sees the other's write (Dekker).
+//     least one of the two sees the other's write (Dekker). The work's publication must
+//     be such an atomic: a vCPU's pending mask is (an Or), and a DPC queue's is the CAS
+//     that claims the position (MPSC's tail, which the owner's Len reads), not the
+//     release store that publishes the slot after it (rings.MPSC).
 
 const (
 	running uint32 = 0
