@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/ndisbench/ndisbench/results"
 )
 
 func TestScenarioFileErrorsNameFileAndKey(t *testing.T) {
@@ -58,10 +56,7 @@ func TestScenarioFileRuns(t *testing.T) {
 	if !measured(t, code) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	res, err := results.ReadFile(filepath.Join(out, results.ResultFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := readResult(t, out)
 	if res.Scenario != "mine" || len(res.Runs) != 2 || res.Runs[0].Name != "a" {
 		t.Fatalf("scenario %q runs %d", res.Scenario, len(res.Runs))
 	}

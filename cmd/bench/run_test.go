@@ -28,10 +28,7 @@ func TestRunWritesEveryKindOfFile(t *testing.T) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
 		}
 	}
-	res, err := results.ReadFile(filepath.Join(dir, results.ResultFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := readResult(t, dir)
 	var names []string
 	for _, r := range res.Runs {
 		names = append(names, r.Name)
@@ -79,10 +76,7 @@ func TestRunThrottleCapsBatches(t *testing.T) {
 	if !measured(t, code) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	res, err := results.ReadFile(filepath.Join(dir, results.ResultFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := readResult(t, dir)
 	caps := map[string]int64{"throttle=1": 1, "throttle=8": 8, "throttle=32": 32, "throttle=64": 64, "throttle=256": 256}
 	for _, r := range res.Runs {
 		if c, ok := caps[r.Name]; ok && r.Histograms[metric.DPCBatchSize].Max > c {
@@ -179,10 +173,7 @@ func TestRunOnlySomeRunsWithAProfile(t *testing.T) {
 	if !measured(t, code) {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	res, err := results.ReadFile(filepath.Join(dir, results.ResultFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := readResult(t, dir)
 	var names []string
 	for _, r := range res.Runs {
 		names = append(names, r.Name)
@@ -213,10 +204,7 @@ func TestRunInterruptedMidRunWritesWhatWasMeasured(t *testing.T) {
 	if code := exitCode(&e, err); code != 130 {
 		t.Fatalf("exit %d, want 130: %s", code, e.String())
 	}
-	res, err := results.ReadFile(filepath.Join(dir, results.ResultFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := readResult(t, dir)
 	if !res.Interrupted || len(res.Runs) != 1 || !res.Runs[0].Interrupted {
 		t.Fatalf("interrupted %v, %d runs, first interrupted %v", res.Interrupted, len(res.Runs), len(res.Runs) > 0 && res.Runs[0].Interrupted)
 	}

@@ -62,10 +62,7 @@ func TestEveryBuiltinScenarioWritesItsResults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res, err := results.ReadFile(filepath.Join(dir, results.ResultFile))
-			if err != nil {
-				t.Fatal(err)
-			}
+			res := readResult(t, dir)
 			if len(res.Runs) != len(def.Runs) {
 				t.Fatalf("%d runs written, %d planned", len(res.Runs), len(def.Runs))
 			}
@@ -94,10 +91,7 @@ func TestRetriesKeepEveryAttempt(t *testing.T) {
 	if code != 3 {
 		t.Fatalf("exit %d, want 3: %s", code, stderr)
 	}
-	res, err := results.ReadFile(filepath.Join(dir, results.ResultFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := readResult(t, dir)
 	var got []string
 	for i, r := range res.Runs {
 		got = append(got, fmt.Sprintf("%s/%d/%v", r.Name, r.Attempt, r.Validity.Superseded))
