@@ -112,6 +112,38 @@ func (d *Dense) RecordN(v, n int64) {
 	}
 }
 
+// RecordSince adds now−t for every t of starts, as a Record of each would, with the
+// histogram's layout and bounds held in registers across the loop instead of reloaded
+// per value: a vCPU that indicates a batch of packets at one instant records their
+// latencies with one call.
+func (d *Dense) RecordSince(now int64, starts []int64) {
+	if d.counts == nil {
+		d.counts = make([]int64, d.n)
+	}
+	counts, highest, mask := d.counts, d.highest, d.mask
+	shift, halfMag, unitMag, halfCount := d.unitMag+d.halfMag+1, d.halfMag, d.unitMag, d.halfCount
+	lo, hi := d.lo, d.hi
+	var clamped uint64
+	for _, t := range starts {
+		v := now - t
+		if uint64(v) > uint64(highest) { // negative, or past the ceiling
+			if v < 0 {
+				v = 0
+			} else {
+				v = highest
+				clamped++
+			}
+		}
+		bucket := uint(bits.Len64(uint64(v|mask))) - shift
+		i := int(bucket+1)<<halfMag + int(v>>(bucket+unitMag)) - halfCount
+		counts[i]++
+		lo, hi = min(lo, i), max(hi, i)
+	}
+	d.total += int64(len(starts))
+	d.clamped += clamped
+	d.lo, d.hi = lo, hi
+}
+
 // grow allocates the counts on first use and counts bucket i. Off the hot path: the
 // bounds check it stands in for is one the compiler would have made anyway.
 func (d *Dense) grow(i int, n int64) {

@@ -108,18 +108,7 @@ func TestDenseRecordNIsNRecords(t *testing.T) {
 		t.Fatalf("RecordN: total %d clamped %d; Records: total %d clamped %d (want equal, some clamped)",
 			a.TotalCount(), a.Clamped(), b.TotalCount(), b.Clamped())
 	}
-	encode := func(d *hist.Dense) []byte {
-		p := d.NewPacked()
-		var clamped uint64
-		from := 0
-		d.DrainInto(p, &clamped, &from, 1<<30)
-		e, err := p.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e
-	}
-	if !bytes.Equal(encode(a), encode(b)) {
+	if !bytes.Equal(encodeDense(t, a), encodeDense(t, b)) {
 		t.Error("RecordN and Records encode differently")
 	}
 }
@@ -140,6 +129,19 @@ func BenchmarkDenseRecord(b *testing.B) {
 			d.Record(values[i&1023])
 		}
 	})
+	b.Run("dense-since-32", func(b *testing.B) { // RecordSince, 32 values a call
+		d := hist.NewDense(hist.Lowest, hist.Highest, hist.Digits)
+		d.Prefault()
+		starts := make([]int64, len(values))
+		for i, v := range values {
+			starts[i] = 1e9 - v
+		}
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i += 32 {
+			d.RecordSince(1e9, starts[i&1023:i&1023+32])
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*32), "ns/value")
+	})
 	b.Run("hdrhistogram-baseline", func(b *testing.B) {
 		h := hist.NewLatency()
 		b.ReportAllocs()
@@ -147,4 +149,43 @@ func BenchmarkDenseRecord(b *testing.B) {
 			hist.Record(h, values[i&1023])
 		}
 	})
+}
+
+// TestDenseRecordSinceIsRecords: RecordSince(now, starts) leaves a Dense as a Record of
+// now−t for each t would, negative spans and clamps included, whatever the batch sizes.
+func TestDenseRecordSinceIsRecords(t *testing.T) {
+	a, b := hist.NewDense(1, 1e6, 3), hist.NewDense(1, 1e6, 3)
+	rng := rand.New(rand.NewPCG(5, 6))
+	starts := make([]int64, 0, 64)
+	for range 500 {
+		now := 1e7 + rng.Int64N(1e6)
+		starts = starts[:0]
+		for range rng.IntN(65) {
+			st := now - (rng.Int64N(3e6) - 1000) // some after now, some past the ceiling
+			starts = append(starts, st)
+			b.Record(now - st)
+		}
+		a.RecordSince(now, starts)
+	}
+	if a.TotalCount() != b.TotalCount() || a.Clamped() != b.Clamped() || a.Clamped() == 0 {
+		t.Fatalf("RecordSince: total %d clamped %d; Records: total %d clamped %d (want equal, some clamped)",
+			a.TotalCount(), a.Clamped(), b.TotalCount(), b.Clamped())
+	}
+	if !bytes.Equal(encodeDense(t, a), encodeDense(t, b)) {
+		t.Error("RecordSince and Records encode differently")
+	}
+}
+
+// encodeDense drains d into its sparse form and encodes that.
+func encodeDense(t *testing.T, d *hist.Dense) []byte {
+	t.Helper()
+	p := d.NewPacked()
+	var clamped uint64
+	from := 0
+	d.DrainInto(p, &clamped, &from, 1<<30)
+	e, err := p.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
