@@ -109,8 +109,12 @@ func (s *CheckingStack) Indicate(cpu int, nbls []core.NBL) {
 		set := s.p.Interval(cpu, now) // every packet of the call is indicated at now
 		latency, service = set.Hist(int(s.latency)), set.Hist(int(s.service))
 	}
-	// Packets the generator sent on one reading of its clock carry one write time: their
-	// service times are one value, recorded once for the run of them (Dense.RecordN).
+	// Every packet of the call is indicated at now: their latencies go in with one
+	// RecordSince per up to len(starts) of them. Packets the generator sent on one
+	// reading of its clock carry one write time: their service times are one value,
+	// recorded once for the run of them (Dense.RecordN).
+	var starts [64]int64
+	k := 0
 	written, run := int64(0), int64(0)
 	for i := range nbls {
 		n := &nbls[i]
@@ -127,7 +131,11 @@ func (s *CheckingStack) Indicate(cpu int, nbls []core.NBL) {
 			if latency == nil {
 				continue
 			}
-			latency.Record(now - n.Intended)
+			starts[k] = n.Intended
+			if k++; k == len(starts) {
+				latency.RecordSince(now, starts[:])
+				k = 0
+			}
 			if n.Written != written || run == 0 {
 				if run > 0 {
 					service.RecordN(now-written, run)
@@ -139,6 +147,9 @@ func (s *CheckingStack) Indicate(cpu int, nbls []core.NBL) {
 	}
 	if run > 0 {
 		service.RecordN(now-written, run)
+	}
+	if k > 0 {
+		latency.RecordSince(now, starts[:k])
 	}
 	st.nbls += uint64(len(nbls))
 	st.calls++

@@ -25,7 +25,7 @@ func (fixedClock) Spin(d time.Duration) {}
 const now = fixedClock(10 * time.Millisecond)
 
 // newStack returns a stack of queues RX queues on a new 2-vCPU platform, not started.
-func newStack(t *testing.T, queues int, measureFrom int64) (*core.Platform, *stack.CheckingStack) {
+func newStack(t testing.TB, queues int, measureFrom int64) (*core.Platform, *stack.CheckingStack) {
 	t.Helper()
 	p, err := core.NewPlatform(core.PlatformConfig{VCPUs: 2, NoPin: true, Hists: stack.Hists(), Clock: core.ClockOf(now)})
 	if err != nil {
