@@ -48,17 +48,8 @@ func clampedAt(run *results.Run, name string, v int64) (ceiling int64, ok bool) 
 
 // rateOf returns run's rate called name (metric.OfKind(metric.Rate)).
 func rateOf(run *results.Run, name string) float64 {
-	switch name {
-	case metric.OfferedPPS:
-		return run.Rates.OfferedPPS
-	case metric.GeneratedPPS:
-		return run.Rates.GeneratedPPS
-	case metric.AchievedPPS:
-		return run.Rates.AchievedPPS
-	case metric.DropPct:
-		return run.Rates.DropPct
-	case metric.BehindMaxNs:
-		return float64(run.Rates.BehindMaxNs)
+	if v, ok := run.Rates.Value(name); ok {
+		return v
 	}
 	return math.NaN() // the scenario package lets no other name through
 }
