@@ -211,28 +211,33 @@ func thresholdTarget(name string) (metric.Better, string, error) {
 	return m.Better, Pct, nil
 }
 
-// matches reports whether t applies to the row name, and how specifically: 2 for its
-// own name, 1 for a pattern, 0 not at all.
+// matches reports whether t applies to the row name, and how specifically: 3 for its
+// own name, 2 for its histogram's pattern (HIST.*), 1 for its figure's (*.STAT), 0
+// not at all.
 func (t Threshold) matches(name string) int {
 	if t.Name == name {
-		return 2
+		return 3
 	}
 	hist, stat, ok := splitName(name)
 	th, ts, tok := splitName(t.Name)
 	if !ok || !tok {
 		return 0
 	}
-	if (th == "*" && ts == stat) || (ts == "*" && th == hist) {
-		if m, ok := metric.Lookup(hist); ok && m.Better != metric.Neither {
-			return 1
-		}
+	if m, ok := metric.Lookup(hist); !ok || m.Better == metric.Neither {
+		return 0
+	}
+	switch {
+	case ts == "*" && th == hist:
+		return 2
+	case th == "*" && ts == stat:
+		return 1
 	}
 	return 0
 }
 
-// resolve returns the threshold for the row name: the user's own for it, else the last
-// of the user's patterns that matches, else the defaults' (own name before pattern).
-// ok is false when none applies: the row is not gated.
+// resolve returns the threshold for the row name: of the user's, the most specific
+// that applies (its own name, then HIST.*, then *.STAT; the last given among equals),
+// else the defaults' likewise. ok is false when none applies: the row is not gated.
 func resolve(user []Threshold, name string) (Threshold, bool) {
 	for _, list := range [][]Threshold{user, defaults} {
 		var best Threshold
