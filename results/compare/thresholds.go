@@ -41,13 +41,18 @@ type Threshold struct {
 
 // defaults are the thresholds used when the user names none for a metric: the one
 // place they live, to be tuned from A/A comparisons (the same code on both sides),
-// where every regression is a false alarm. A metric without one (behind_max_ns,
-// offered_pps, generated_pps, dpc_batch_size: a direction of neither, or a figure of
-// the host rather than the code) is shown and never gated unless the user gives one.
+// where every regression is a false alarm. A metric without one (behind_max_ns; and
+// offered_pps, generated_pps, dpc_batch_size, whose direction is neither) is shown and
+// never gated unless the user gives one; "off" says the same of a figure on purpose.
 //
 // Initial values, not yet tuned from A/A runs: rates −2%; drops +0.1 points; latency
-// figures +10% up to p99 and +20% beyond it and at the max, where repetitions of the
-// same code spread most.
+// figures +10% up to p99 and +20% beyond it to p99.95. The figures from p99.99 up and
+// the max are off: with 10⁴–10⁶ packets a run they stand for a handful of packets,
+// and one host stall moves them several-fold. (Between two sets of 4 short runs on the
+// 2-CPU dev VM, the medians of isr_duration and irq_delivery, which the setting that
+// differed does not touch, moved by under 10% from p50 to p99.9, and by 67–84% at
+// p99.99 and the max.) generator_lag is the host's and the generator's, not the
+// driver's: off, like behind_max_ns.
 var defaults = []Threshold{
 	{Name: metric.AchievedPPS, Value: -2, Unit: Pct},
 	{Name: metric.DropPct, Value: 0.1, Unit: Points},
@@ -59,9 +64,10 @@ var defaults = []Threshold{
 	{Name: "*.p99.5", Value: 20, Unit: Pct},
 	{Name: "*.p99.9", Value: 20, Unit: Pct},
 	{Name: "*.p99.95", Value: 20, Unit: Pct},
-	{Name: "*.p99.99", Value: 20, Unit: Pct},
-	{Name: "*.p99.999", Value: 20, Unit: Pct},
-	{Name: "*.max", Value: 20, Unit: Pct},
+	{Name: "*.p99.99", Off: true},
+	{Name: "*.p99.999", Off: true},
+	{Name: "*.max", Off: true},
+	{Name: metric.GeneratorLag + ".*", Off: true},
 }
 
 // DefaultThresholds returns the thresholds in force where the user gives none.

@@ -72,7 +72,9 @@ func TestResolve(t *testing.T) {
 		"packet_latency.max":  "+5%",  // a pattern
 		"dpc_duration.p99":    "+7%",  // a pattern
 		"dpc_duration.p50":    "+10%", // a default
-		"dpc_duration.p99.99": "+20%", // a default
+		"dpc_duration.p99.9":  "+20%", // a default
+		"dpc_duration.p99.99": "off",  // a default
+		"generator_lag.p50":   "off",  // the histogram's default before the figure's
 		"achieved_pps":        "-2%",
 		"drop_pct":            "+0.1pp",
 		"dpc_batch_size.p50":  "",
