@@ -37,7 +37,8 @@ threshold. The latency histograms are also compared percentile by percentile fro
 full HDR histograms, so a regression of the tail alone is found where it starts.
 
 Runs whose configuration or environment (CPU model and count, GOMAXPROCS, vCPUs,
-pinning, ndisbench and Go versions) differ are reported and not compared; runs that
+pinning, the ndisbench release and the Go version; not the commit) differ are reported
+and not compared; runs that
 were not valid measurements, superseded attempts and interrupted runs are left out and
 counted; runs on one side only are listed. Compare runs and baselines on the same
 machine, the same day, interleaved (scripts/ci-bench.sh): a baseline from another

@@ -197,6 +197,7 @@ func TestEnvironmentMismatch(t *testing.T) {
 			}
 		}, "pinned"},
 		{"commit and host", func(r *results.Result) { r.Env.Commit, r.Env.Hostname, r.Env.Kernel = "def456", "ci-7", "6.1" }, ""},
+		{"tagged and untagged", func(r *results.Result) { r.Env.ToolVersion = "v0.0.0-20260102150405-abcdef123456" }, "tool_version: base devel, new v0.0.0 (pseudo-version)"},
 	} {
 		n := fakeResult(t, 1000, 5, two(baseModel), "msix")
 		tt.change(n)
@@ -205,6 +206,12 @@ func TestEnvironmentMismatch(t *testing.T) {
 		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
 			t.Errorf("%s: mismatches %q, want %q", tt.name, got, tt.want)
 		}
+	}
+	// Two commits built with go build in a checkout: pseudo-versions of one release.
+	pb, pn := fakeResult(t, 1, 5, two(baseModel), "msix"), fakeResult(t, 1000, 5, two(baseModel), "msix")
+	pb.Env.ToolVersion, pn.Env.ToolVersion = "v0.0.0-20260102150405-abcdef123456", "v0.0.0-20260103090000-0123456789ab+dirty"
+	if run := runOf(t, mustCompare(t, side(pb), side(pn), Options{}), "msix"); len(run.Mismatches) != 0 {
+		t.Errorf("two commits' pseudo-versions: %q", run.Mismatches)
 	}
 	// Within a side: two files of BASE from machines with different CPUs.
 	o := fakeResult(t, 2000, 5, two(baseModel), "msix")
@@ -359,6 +366,23 @@ func TestPooledAcrossFiles(t *testing.T) {
 	rep := mustCompare(t, side(bs...), side(ns...), Options{})
 	if run := runOf(t, rep, "msix"); run.BaseN != 5 || run.NewN != 5 || rep.Verdict != OK {
 		t.Errorf("pooled: %d+%d, %s", run.BaseN, run.NewN, rep.Verdict)
+	}
+}
+
+func TestRelease(t *testing.T) {
+	for in, want := range map[string]string{
+		"devel":                              "devel",
+		"v1.2.3":                             "v1.2.3",
+		"v0.0.0-20260102150405-abcdef123456": "v0.0.0 (pseudo-version)",
+		"v0.0.0-20260102150405-abcdef123456+dirty": "v0.0.0 (pseudo-version)",
+		"v1.2.4-0.20260102150405-abcdef123456":     "v1.2.4 (pseudo-version)",
+		"v1.2.3-pre.0.20260102150405-abcdef123456": "v1.2.3-pre (pseudo-version)",
+		"v1.2.3-rc1":                         "v1.2.3-rc1",
+		"v0.0.0-2026010215040x-abcdef123456": "v0.0.0-2026010215040x-abcdef123456",
+	} {
+		if got := release(in); got != want {
+			t.Errorf("release(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 

@@ -165,9 +165,35 @@ func envOf(r rep) []envField {
 		{"gomaxprocs", strconv.Itoa(gomaxprocs)},
 		{"vcpus", vcpus},
 		{"pinned", strconv.FormatBool(pinned)},
-		{"tool_version", e.ToolVersion},
+		{"tool_version", release(e.ToolVersion)},
 		{"go_version", e.GoVersion},
 	}
+}
+
+// release returns the release an ndisbench version belongs to: a tag as it is, a
+// pseudo-version (what go build stamps in a checkout between tags) without its commit
+// time and hash, which name a commit, and without "+dirty": two builds of different
+// commits on one release line are the same ndisbench to compare.
+//
+//	v0.0.0-20260102150405-abcdef123456      → v0.0.0 (pseudo-version)
+//	v1.2.4-0.20260102150405-abcdef123456    → v1.2.4 (pseudo-version)
+//	v1.2.3-pre.0.20260102150405-abcdef12345 → v1.2.3-pre (pseudo-version)
+func release(v string) string {
+	v, _, _ = strings.Cut(v, "+")
+	const tail = 1 + 14 + 1 + 12 // [-.]yyyymmddhhmmss-abcdefabcdef
+	if len(v) <= tail {
+		return v
+	}
+	t := v[len(v)-tail:]
+	stamp, hash := t[1:15], t[16:]
+	if (t[0] != '-' && t[0] != '.') || t[15] != '-' || strings.Trim(stamp, "0123456789") != "" || strings.Trim(hash, "0123456789abcdef") != "" {
+		return v
+	}
+	base := v[:len(v)-tail]
+	if t[0] == '.' { // vX.Y.Z-0.stamp-hash or vX.Y.Z-pre.0.stamp-hash
+		base = strings.TrimSuffix(strings.TrimSuffix(base, "-0"), ".0")
+	}
+	return base + " (pseudo-version)"
 }
 
 // configOf returns r's resolved config as key → compact JSON value.
