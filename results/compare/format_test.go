@@ -2,6 +2,8 @@ package compare
 
 import (
 	"bytes"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -130,5 +132,40 @@ func TestHeadline(t *testing.T) {
 func TestMdEscape(t *testing.T) {
 	if got := mdEscape("a|b *c* `d` <e>\nf_g"); got != `a\|b \*c\* \`+"`"+`d\`+"`"+` \<e\> f_g` {
 		t.Errorf("mdEscape = %q", got)
+	}
+}
+
+// TestSchemaDocumentsEveryField: every key the JSON report has is in SCHEMA.md.
+func TestSchemaDocumentsEveryField(t *testing.T) {
+	doc, err := os.ReadFile("SCHEMA.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	goldenReport(t).WriteJSON(&b)
+	var v any
+	if err := json.Unmarshal(b.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]bool{}
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				keys[k] = true
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	for k := range keys {
+		if !strings.Contains(string(doc), "`"+k+"`") {
+			t.Errorf("SCHEMA.md does not document %q", k)
+		}
 	}
 }
