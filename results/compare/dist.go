@@ -73,29 +73,38 @@ func distribution(m metric.Metric, base, new []rep, opt Options) (Distribution, 
 			points = append(points, g)
 		}
 	}
-	at := func(las []results.LossAware, p float64) []float64 {
-		out := make([]float64, len(las))
-		for i, la := range las {
-			v, lost := la.Percentile(p)
-			out[i] = float64(v)
-			if lost {
-				out[i] = math.Inf(1)
+	ps := make([]float64, len(points))
+	for i, g := range points {
+		ps[i] = g.p
+	}
+	// curves returns, per point, the repetitions' values: +Inf where lost.
+	curves := func(las []results.LossAware) [][]float64 {
+		out := make([][]float64, len(points))
+		for _, la := range las {
+			v, lost := la.Percentiles(ps)
+			for i := range points {
+				x := float64(v[i])
+				if lost[i] {
+					x = math.Inf(1)
+				}
+				out[i] = append(out[i], x)
 			}
 		}
 		return out
 	}
+	cb, cn := curves(lb), curves(ln)
 	d := Distribution{Histogram: m.Name, Gated: true}
 	specs := make([]rowSpec, len(points))
-	ps := make([]float64, len(points))
+	pv := make([]float64, len(points))
 	for i, g := range points {
 		name := m.Name + "." + g.name
 		th, ok := resolve(opt.Thresholds, name)
 		specs[i] = rowSpec{name: name, m: m, th: th, hasTh: ok, alpha: opt.Alpha, family: len(points)}
-		row := compareRow(specs[i], at(lb, g.p), at(ln, g.p))
+		row := compareRow(specs[i], cb[i], cn[i])
 		d.Points = append(d.Points, row)
-		ps[i] = float64(row.P)
-		if math.IsNaN(ps[i]) {
-			ps[i] = 1
+		pv[i] = float64(row.P)
+		if math.IsNaN(pv[i]) {
+			pv[i] = 1
 		}
 	}
 	if k := minP(len(lb), len(ln)) * float64(len(points)); k > opt.Alpha {
@@ -106,7 +115,7 @@ func distribution(m metric.Metric, base, new []rep, opt Options) (Distribution, 
 			d.Why += fmt.Sprintf("; it takes %d a side", n)
 		}
 	}
-	for i, adj := range holm(ps) {
+	for i, adj := range holm(pv) {
 		row := &d.Points[i]
 		row.PHolm = Num(adj)
 		if row.Base.N > 0 && row.New.N > 0 {
