@@ -51,7 +51,9 @@ Flags:
                          HISTOGRAM.FIGURE such as packet_latency.p99 or
                          dpc_duration.p99.5), HISTOGRAM.* or *.FIGURE; VALUE a signed
                          percentage in the worse direction (+10%, -2%), points for
-                         drop_pct (+0.05pp), or off. It overrides -thresholds.
+                         drop_pct (+0.05pp), or off. Of several that apply, a
+                         metric's own name wins, then HISTOGRAM.*, then *.FIGURE;
+                         a -threshold overrides -thresholds' entry of the same NAME.
   -thresholds FILE       thresholds from a YAML (.yaml, .yml) or JSON file: an object of
                          NAME: VALUE ("packet_latency.p99": "+10%")
   -alpha A               significance level of the tests; intervals are at 1-A

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ndisbench/ndisbench/results"
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 func two(mo model) map[string]model { return map[string]model{"msix": mo, "line": mo} }
@@ -392,5 +393,21 @@ func TestBadAlpha(t *testing.T) {
 		if _, err := Compare(s, s, Options{Alpha: a}); err == nil {
 			t.Errorf("alpha %v accepted", a)
 		}
+	}
+}
+
+// TestFigureInSomeRepetitions: a histogram with values in only 2 of 5 repetitions (a
+// rare path) is shown and not gated; it does not make the run undecided.
+func TestFigureInSomeRepetitions(t *testing.T) {
+	b, n := fakeResult(t, 1, 5, two(baseModel), "msix"), fakeResult(t, 1000, 5, two(baseModel), "msix")
+	for _, res := range []*results.Result{b, n} {
+		for i := range 2 {
+			res.Runs[i].Histograms[metric.ISRToDPCCross] = res.Runs[i].Histograms[metric.DPCDuration]
+		}
+	}
+	rep := mustCompare(t, side(b), side(n), Options{})
+	r := row(t, runOf(t, rep, "msix"), metric.ISRToDPCCross+".p50")
+	if rep.Verdict != OK || r.Verdict != NotGated || !strings.Contains(r.Why, "values in only 2 of 5 base") {
+		t.Errorf("verdict %s; %s: %s (%s)", rep.Verdict, r.Metric, r.Verdict, r.Why)
 	}
 }

@@ -99,7 +99,7 @@ func distribution(m metric.Metric, base, new []rep, opt Options) (Distribution, 
 	for i, g := range points {
 		name := m.Name + "." + g.name
 		th, ok := resolve(opt.Thresholds, name)
-		specs[i] = rowSpec{name: name, m: m, th: th, hasTh: ok, alpha: opt.Alpha, family: len(points)}
+		specs[i] = rowSpec{name: name, m: m, th: th, hasTh: ok, alpha: opt.Alpha, family: len(points), reps: [2]int{len(base), len(new)}}
 		row := compareRow(specs[i], cb[i], cn[i])
 		d.Points = append(d.Points, row)
 		pv[i] = float64(row.P)

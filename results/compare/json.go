@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -36,14 +37,16 @@ func ReadReport(rd io.Reader) (*Report, error) {
 	if probe.Schema != SchemaName {
 		return nil, fmt.Errorf("compare: read report: schema %q, want %q", probe.Schema, SchemaName)
 	}
-	major, minor, _ := strings.Cut(probe.Version, ".")
+	major, minor, ok := strings.Cut(probe.Version, ".")
 	wantMajor, wantMinor, _ := strings.Cut(SchemaVersion, ".")
-	if major != wantMajor {
+	mi, err1 := strconv.Atoi(minor)
+	wmi, _ := strconv.Atoi(wantMinor)
+	if !ok || major != wantMajor || err1 != nil {
 		return nil, fmt.Errorf("compare: read report: version %q: this reader reads %s.x", probe.Version, wantMajor)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
-	if len(minor) < len(wantMinor) || (len(minor) == len(wantMinor) && minor <= wantMinor) {
-		dec.DisallowUnknownFields()
+	if mi <= wmi {
+		dec.DisallowUnknownFields() // a newer minor version's additions are ignored
 	}
 	var r Report
 	if err := dec.Decode(&r); err != nil {

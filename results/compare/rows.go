@@ -10,8 +10,8 @@ import (
 	"github.com/ndisbench/ndisbench/results/metric"
 )
 
-// value is one repetition's figure of a metric; ok is false when the repetition has
-// none (an empty histogram, a run that recorded no per-packet latency).
+// valueFunc returns one repetition's figure of a metric; ok is false when the
+// repetition has none (an empty histogram, a run that recorded no per-packet latency).
 type valueFunc func(r rep) (v float64, ok bool, err error)
 
 // rateValue returns the rate name of each repetition.
@@ -75,6 +75,9 @@ type rowSpec struct {
 	hasTh  bool
 	alpha  float64
 	family int // tests corrected together (1 for a metric row, the grid's size for a point)
+	// reps are the repetitions each side has of the run; a row may have values in
+	// fewer (a histogram empty in some).
+	reps [2]int
 }
 
 // gated reports whether a row of spec can be a regression.
@@ -190,10 +193,14 @@ func decide(row *Row, spec rowSpec, p float64) {
 			why += fmt.Sprintf(" below %d a side", k)
 		}
 		row.Why = why
-		if spec.gated() && spec.family == 1 {
+		row.Verdict = NotGated
+		// Undecided when the run has too few repetitions; a figure that only some of
+		// enough repetitions have (a histogram empty in the others) is not gated.
+		if spec.gated() && spec.family == 1 && minP(spec.reps[0], spec.reps[1]) > spec.alpha {
 			row.Verdict = Undecided
-		} else {
-			row.Verdict = NotGated
+		} else if m < spec.reps[0] || n < spec.reps[1] {
+			row.Why = fmt.Sprintf("values in only %d of %d base and %d of %d new repetitions: too few for the U test",
+				m, spec.reps[0], n, spec.reps[1])
 		}
 		return
 	}
@@ -248,7 +255,8 @@ func metricRows(base, new []rep, opt Options) ([]Row, error) {
 			return nil
 		}
 		th, ok := resolve(opt.Thresholds, name)
-		rows = append(rows, compareRow(rowSpec{name: name, m: m, th: th, hasTh: ok, alpha: opt.Alpha, family: 1}, vb, vn))
+		spec := rowSpec{name: name, m: m, th: th, hasTh: ok, alpha: opt.Alpha, family: 1, reps: [2]int{len(base), len(new)}}
+		rows = append(rows, compareRow(spec, vb, vn))
 		return nil
 	}
 	for _, m := range metric.OfKind(metric.Rate) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -237,7 +238,7 @@ func differences(a, b map[string]string, la, lb string, skip []string) []string 
 		keys[k] = true
 	}
 	var out []string
-	for _, k := range slices.Sorted(mapKeys(keys)) {
+	for _, k := range slices.Sorted(maps.Keys(keys)) {
 		if slices.Contains(skip, k) {
 			continue
 		}
@@ -248,16 +249,6 @@ func differences(a, b map[string]string, la, lb string, skip []string) []string 
 		}
 	}
 	return out
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func envMap(r rep) map[string]string {
