@@ -28,5 +28,6 @@
 //
 // The package does not record anything: histograms are recorded per vCPU and merged by
 // their owners (core, nicmodel) and handed to Summarize after the run. It does not compare
-// results or draw plots either; those commands read what this package writes.
+// results or draw plots either: package results/compare (bench compare) and the plots read
+// what this package writes.
 package results

@@ -101,6 +101,47 @@ func (l LossAware) Percentile(p float64) (v int64, lost bool) {
 	return l.h.Max(), false // not reached: the bars add up to Delivered
 }
 
+// Percentiles returns Percentile of each of ps (ascending, each in (0, 100]) in one
+// pass over the histogram: v[i], lost[i] are Percentile(ps[i])'s.
+func (l LossAware) Percentiles(ps []float64) (v []int64, lost []bool) {
+	v, lost = make([]int64, len(ps)), make([]bool, len(ps))
+	n := l.Delivered + l.Dropped
+	ranks := make([]int64, len(ps))
+	for i, p := range ps {
+		if !(p > 0 && p <= 100) || (i > 0 && p < ps[i-1]) {
+			panic(fmt.Sprintf("results: loss-aware percentiles %v: want ascending, in (0, 100]", ps))
+		}
+		if n == 0 {
+			ranks[i] = -1
+			continue
+		}
+		if lost[i] = l.lost(p, n); lost[i] {
+			ranks[i] = -1
+			continue
+		}
+		ranks[i] = min(max(int64(p/100*float64(n)+0.5), 1), l.Delivered) // as Percentile
+	}
+	i := 0
+	for i < len(ranks) && ranks[i] < 0 {
+		i++
+	}
+	if i == len(ranks) {
+		return v, lost
+	}
+	var seen int64
+	for _, b := range l.h.Distribution() {
+		seen += b.Count
+		for i < len(ranks) && ranks[i] >= 0 && seen >= ranks[i] {
+			v[i] = b.To
+			i++
+		}
+		if i == len(ranks) || ranks[i] < 0 {
+			break // a lost percentile lies above every delivered one, so the rest are lost too
+		}
+	}
+	return v, lost
+}
+
 // lost reports whether delivered/n < p/100, exactly: p is taken to 1e-4 and both sides
 // are compared as 128-bit products.
 func (l LossAware) lost(p float64, n int64) bool {

@@ -191,3 +191,26 @@ func TestStats(t *testing.T) {
 		t.Errorf("every packet dropped: min lost %v ok %v", lost, ok)
 	}
 }
+
+// TestPercentilesIsPercentile: the one-pass Percentiles gives what Percentile gives at
+// each percentile, with and without drops.
+func TestPercentilesIsPercentile(t *testing.T) {
+	ps := []float64{50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 99.999, 100}
+	h := hdrhistogram.New(1, 10e9, 3)
+	for i := int64(1); i <= 20000; i++ {
+		h.RecordValue(i * i % 99991)
+	}
+	for _, dropped := range []int64{0, 1, 15, 150, 3000, 30000} {
+		l := NewLossAware(h, dropped)
+		v, lost := l.Percentiles(ps)
+		for i, p := range ps {
+			wv, wl := l.Percentile(p)
+			if v[i] != wv || lost[i] != wl {
+				t.Errorf("dropped %d, p%v: Percentiles %d, %v; Percentile %d, %v", dropped, p, v[i], lost[i], wv, wl)
+			}
+		}
+	}
+	if v, lost := (LossAware{}).Percentiles(ps); v[0] != 0 || lost[0] {
+		t.Errorf("empty: %v %v", v, lost)
+	}
+}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/ndisbench/ndisbench/results/metric"
 )
 
 // SchemaName is the value of result.json's "schema" field.
@@ -468,4 +470,23 @@ func parseVersionPart(s string) (int, error) {
 		return 0, errors.New("not a version number")
 	}
 	return strconv.Atoi(s)
+}
+
+// Value returns the rate called name (one of metric.OfKind(metric.Rate)) as a float64;
+// false for another name. It is the one map from the registry's rate names to Rates'
+// fields.
+func (r Rates) Value(name string) (float64, bool) {
+	switch name {
+	case metric.OfferedPPS:
+		return r.OfferedPPS, true
+	case metric.GeneratedPPS:
+		return r.GeneratedPPS, true
+	case metric.AchievedPPS:
+		return r.AchievedPPS, true
+	case metric.DropPct:
+		return r.DropPct, true
+	case metric.BehindMaxNs:
+		return float64(r.BehindMaxNs), true
+	}
+	return 0, false
 }

@@ -180,19 +180,4 @@ func printFloors(w io.Writer, f *calibrate.Floors) {
 }
 
 // ns formats a nanosecond figure the way a reader scans it: ns, µs or ms.
-func ns(v int64) string {
-	return fmtDuration(time.Duration(v))
-}
-
-func fmtDuration(d time.Duration) string {
-	switch {
-	case d < time.Microsecond:
-		return fmt.Sprintf("%d ns", int64(d))
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.2f µs", float64(d)/1e3)
-	case d < time.Second:
-		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
-	default:
-		return fmt.Sprintf("%.2f s", d.Seconds())
-	}
-}
+func ns(v int64) string { return results.FormatDuration(time.Duration(v)) }

@@ -21,6 +21,7 @@ type command struct {
 // commands maps each subcommand's name to its command.
 var commands = map[string]command{
 	"calibrate": calibrateCommand,
+	"compare":   compareCommand,
 	"run":       runCommand,
 	"list":      listCommand,
 	"version":   versionCommand,
@@ -74,6 +75,35 @@ func printUsage(w io.Writer) {
 // command and the flag; -h prints the usage to stdout and returns errHelp. Stray
 // positional arguments are errors.
 func parseFlags(fs *flag.FlagSet, usage string, stdout io.Writer, args []string) error {
+	if err := parseFlagsOnly(fs, usage, stdout, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q (see \"bench help %s\")",
+			fs.Name(), strings.Join(fs.Args(), " "), fs.Name())
+	}
+	return nil
+}
+
+// parseInterspersed parses args into fs as parseFlags does, but lets positional
+// arguments stand between the flags (bench compare base new -force), and returns them
+// in order.
+func parseInterspersed(fs *flag.FlagSet, usage string, stdout io.Writer, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlagsOnly(fs, usage, stdout, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
+	}
+}
+
+// parseFlagsOnly parses the flags of args into fs, leaving the arguments after them in
+// fs.Args().
+func parseFlagsOnly(fs *flag.FlagSet, usage string, stdout io.Writer, args []string) error {
 	fs.SetOutput(io.Discard) // errors are reported once, by exitCode
 	fs.Usage = func() {}
 	plainErrors(fs)
@@ -83,10 +113,6 @@ func parseFlags(fs *flag.FlagSet, usage string, stdout io.Writer, args []string)
 			return errHelp
 		}
 		return usagef("%s: %v (see \"bench help %s\")", fs.Name(), err, fs.Name())
-	}
-	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q (see \"bench help %s\")",
-			fs.Name(), strings.Join(fs.Args(), " "), fs.Name())
 	}
 	return nil
 }

@@ -22,7 +22,8 @@ const exitStatusHelp = `Exit status:
   1    an invariant broke (results are still written), or (compare) a regression
   2    bad usage or input: a flag, a file or a key, named in the message; nothing is written
   3    a run was not a valid measurement (the host disturbed it; results are written, flagged)
-  4    (compare) the results could not decide
+  4    (compare) the results could not decide: too few valid repetitions, or runs
+       whose configuration or environment differ (0 with -allow-undecided)
   130  interrupted (what was measured is written, marked interrupted)
 `
 
@@ -50,7 +51,20 @@ var (
 	errInvalidRun = errors.New("not a valid measurement")
 	// errUndecided marks a comparison whose data cannot decide; it exits 4.
 	errUndecided = errors.New("could not decide")
+	// errRegression marks a comparison that found a regression; it exits 1, and an
+	// error for both a regression and an undecided run must wrap it alone.
+	errRegression = errors.New("regression")
 )
+
+// statusError is an error with a message of its own whose exit status is kind's
+// (errRegression, errUndecided): the message need not end in the kind's words.
+type statusError struct {
+	msg  string
+	kind error
+}
+
+func (e statusError) Error() string { return e.msg }
+func (e statusError) Unwrap() error { return e.kind }
 
 // exitCode prints err (if any) and maps it to the process exit status.
 func exitCode(stderr io.Writer, err error) int {
@@ -64,6 +78,8 @@ func exitCode(stderr io.Writer, err error) int {
 		return exitUsage
 	case errors.Is(err, errInterrupted):
 		return exitInterrupted
+	case errors.Is(err, errRegression):
+		return exitFailed
 	case errors.Is(err, errInvalidRun):
 		return exitInvalidRun
 	case errors.Is(err, errUndecided):

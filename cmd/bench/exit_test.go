@@ -19,6 +19,7 @@ func TestExitCode(t *testing.T) {
 		{fmt.Errorf("run: %w", usagef("flag -o: not a directory")), 2},                    // wrapped usage
 		{fmt.Errorf("run msix: %w (results written to x)", errInvalidRun), 3},             // not a measurement
 		{fmt.Errorf("compare: %w", errUndecided), 4},                                      // compare undecided
+		{fmt.Errorf("compare: 2 regressions: %w", errRegression), 1},                      // compare regression
 		{fmt.Errorf("%w: partial results written to x", errInterrupted), 130},             // Ctrl-C
 		{errors.Join(fmt.Errorf("run a: %w", errInvalidRun), usagef("flag -o: gone")), 2}, // usage first
 		{errors.Join(fmt.Errorf("run a: %w", errInvalidRun), errInterrupted), 130},        // interrupted first

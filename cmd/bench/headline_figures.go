@@ -48,17 +48,8 @@ func clampedAt(run *results.Run, name string, v int64) (ceiling int64, ok bool) 
 
 // rateOf returns run's rate called name (metric.OfKind(metric.Rate)).
 func rateOf(run *results.Run, name string) float64 {
-	switch name {
-	case metric.OfferedPPS:
-		return run.Rates.OfferedPPS
-	case metric.GeneratedPPS:
-		return run.Rates.GeneratedPPS
-	case metric.AchievedPPS:
-		return run.Rates.AchievedPPS
-	case metric.DropPct:
-		return run.Rates.DropPct
-	case metric.BehindMaxNs:
-		return float64(run.Rates.BehindMaxNs)
+	if v, ok := run.Rates.Value(name); ok {
+		return v
 	}
 	return math.NaN() // the scenario package lets no other name through
 }
@@ -124,22 +115,9 @@ func oneUnit(a, b string) (string, string) {
 }
 
 // formatValue formats a figure in its metric's unit.
-func formatValue(v float64, unit string) string {
-	switch unit {
-	case metric.Nanoseconds:
-		return ns(int64(math.Round(v)))
-	case metric.PPS:
-		return mpps(v)
-	case metric.Percent:
-		return fmt.Sprintf("%.2f%%", v)
-	}
-	if v == math.Trunc(v) {
-		return fmt.Sprintf("%.0f", v)
-	}
-	return fmt.Sprintf("%.1f", v)
-}
+func formatValue(v float64, unit string) string { return results.FormatValue(v, unit) }
 
-func mpps(v float64) string { return fmt.Sprintf("%.3f Mpps", v/1e6) }
+func mpps(v float64) string { return results.FormatValue(v, metric.PPS) }
 
 // plural returns "1 vCPU", "2 vCPUs".
 func plural(n int, noun string) string {

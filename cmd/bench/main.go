@@ -1,5 +1,6 @@
 // Command bench is ndisbench's command line: it runs the NDIS interrupt model's
-// benchmarks and measures the machine they run on.
+// benchmarks, measures the machine they run on, and compares results against a
+// baseline (bench compare).
 //
 // Usage:
 //
