@@ -142,7 +142,7 @@ func compareRun(name string, base, new *pool, opt Options) (Run, error) {
 	}
 	if len(run.Mismatches) > 0 && !opt.Force {
 		run.Verdict = Undecided
-		run.Reasons = append(run.Reasons, "not compared: configuration or environment differs (-force compares anyway; -vary KEY allows a scenario key to differ)")
+		run.Reasons = append(run.Reasons, "not compared: configuration, environment or machine state differs (-force compares anyway; -vary KEY allows a scenario key to differ)")
 		return run, nil
 	}
 	run.Compared = true
@@ -169,7 +169,7 @@ func compareRun(name string, base, new *pool, opt Options) (Run, error) {
 		run.Reasons = append(run.Reasons, fmt.Sprintf("%d gated metrics undecided: %s", undecided, firstWhy(run.Metrics)))
 	}
 	if len(run.Mismatches) > 0 {
-		run.Reasons = append(run.Reasons, "compared with -force although configuration or environment differs")
+		run.Reasons = append(run.Reasons, "compared with -force although configuration, environment or machine state differs")
 	}
 	return run, nil
 }

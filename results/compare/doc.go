@@ -13,8 +13,8 @@
 // that a regression confined to the tail is found at the percentile where it starts.
 //
 // What it refuses to guess: runs whose configuration or environment differ between
-// or within the sides are not compared (unless forced, or the keys are declared
-// varied); runs that were not valid measurements, superseded attempts and interrupted
+// or within the sides, or whose machine state differs between them (PlacementRatio),
+// are not compared (unless forced, or the keys are declared varied); runs that were not valid measurements, superseded attempts and interrupted
 // runs are left out and counted; and a metric with too few repetitions for the test
 // to ever reach α is undecided, not unchanged.
 //

@@ -89,6 +89,9 @@ func cellP(r Row, alpha float64) string {
 // rows where it is short.
 func cellVerdict(r Row) string {
 	if r.Verdict == Unchanged {
+		if r.Why != "" { // significant, but not beyond its threshold
+			return "within " + r.Threshold
+		}
 		return "~"
 	}
 	return string(r.Verdict)

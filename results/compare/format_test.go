@@ -3,6 +3,7 @@ package compare
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -59,7 +60,7 @@ func TestMarkdownGolden(t *testing.T) {
 func TestTextGolden(t *testing.T) {
 	var b bytes.Buffer
 	rep := goldenReport(t)
-	if err := rep.WriteText(&b, false); err != nil {
+	if err := rep.WriteText(&b, false, true); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "compare.txt", b.String())
@@ -67,9 +68,27 @@ func TestTextGolden(t *testing.T) {
 		t.Error("colour without asking for it")
 	}
 	b.Reset()
-	rep.WriteText(&b, true)
+	rep.WriteText(&b, true, true)
 	if !strings.Contains(b.String(), red+"regression"+reset) || !strings.Contains(b.String(), yellow+"undecided"+reset) {
 		t.Errorf("no colour on the verdicts:\n%s", b.String())
+	}
+	// Without all, the rows not gated are counted, not listed; every other row stays.
+	b.Reset()
+	rep.WriteText(&b, false, false)
+	for _, run := range rep.Runs {
+		hidden := 0
+		for _, row := range run.Metrics {
+			listed := strings.Contains(b.String(), "\n  "+row.Metric+" ")
+			if row.Verdict == NotGated {
+				hidden++
+			}
+			if listed != (row.Verdict != NotGated) && !strings.Contains(run.Name, " ") {
+				t.Errorf("%s %s (%s): listed %v", run.Name, row.Metric, row.Verdict, listed)
+			}
+		}
+		if hidden > 0 && !strings.Contains(b.String(), fmt.Sprintf("(%d figures not gated: -all lists them)", hidden)) {
+			t.Errorf("%s: no line counting its %d rows not gated", run.Name, hidden)
+		}
 	}
 }
 

@@ -298,6 +298,9 @@ func mismatches(base, new []rep, vary []string) (diffs, varied []string) {
 	for _, x := range differences(envMap(base[0]), envMap(new[0]), "base", "new", nil) {
 		diffs = append(diffs, "environment "+x)
 	}
+	if p := placement(base, new); p != "" {
+		diffs = append(diffs, p)
+	}
 	for _, k := range vary {
 		vb, okb := cb[k]
 		vn, okn := cn[k]

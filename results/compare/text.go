@@ -31,8 +31,9 @@ func colourOf(v Verdict) string {
 
 // WriteText writes r as a terminal table: the headline, then per run its rows
 // (regressions first), its distributions in a line each, then the notes. With colour,
-// verdicts are red (regression), green (improvement, ok) or yellow (undecided).
-func (r *Report) WriteText(w io.Writer, colour bool) error {
+// verdicts are red (regression), green (improvement, ok) or yellow (undecided). With
+// all, the figures that are not gated are listed too; otherwise a line counts them.
+func (r *Report) WriteText(w io.Writer, colour, all bool) error {
 	paint := func(v Verdict, s string) string {
 		if c := colourOf(v); colour && c != "" {
 			return c + s + reset
@@ -58,11 +59,19 @@ func (r *Report) WriteText(w io.Writer, colour bool) error {
 		}
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 		fmt.Fprintf(tw, "  metric\tbase\tnew\tchange [%g%% interval]\tp\tverdict\n", 100*(1-r.Alpha))
+		hidden := 0
 		for _, row := range run.Metrics {
+			if row.Verdict == NotGated && !all {
+				hidden++
+				continue
+			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", row.Metric, cellValue(row.Base.Median, row.Unit),
 				cellValue(row.New.Median, row.Unit), cellChange(row), cellP(row, r.Alpha), paint(row.Verdict, cellVerdict(row)))
 		}
 		tw.Flush()
+		if hidden > 0 {
+			fmt.Fprintf(&b, "  (%d figures not gated: -all lists them)\n", hidden)
+		}
 		if len(run.Distributions) > 0 {
 			b.WriteString("  distributions, percentile by percentile (* significant after Holm):\n")
 			tw = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)

@@ -40,34 +40,45 @@ type Threshold struct {
 }
 
 // defaults are the thresholds used when the user names none for a metric: the one
-// place they live, to be tuned from A/A comparisons (the same code on both sides),
+// place they live, tuned from A/A comparisons (the same code on both sides),
 // where every regression is a false alarm. A metric without one (behind_max_ns; and
 // offered_pps, generated_pps, dpc_batch_size, whose direction is neither) is shown and
 // never gated unless the user gives one; "off" says the same of a figure on purpose.
 //
-// Initial values, not yet tuned from A/A runs: rates −2%; drops +0.1 points; latency
-// figures +10% up to p99 and +20% beyond it to p99.95. The figures from p99.99 up and
-// the max are off: with 10⁴–10⁶ packets a run they stand for a handful of packets,
-// and one host stall moves them several-fold. (Between two sets of 4 short runs on the
-// 2-CPU dev VM, the medians of isr_duration and irq_delivery, which the setting that
-// differed does not touch, moved by under 10% from p50 to p99.9, and by 67–84% at
-// p99.99 and the max.) generator_lag is the host's and the generator's, not the
-// driver's: off, like behind_max_ns.
+// Tuned from A/A comparisons on ndisbench's 2-vCPU dev VM (README, "Comparing runs
+// in CI": 200 comparisons of 5 against 5 repetitions of the default scenario, each side
+// drawn from 30 runs of the same binary). What raised false alarms there was not the
+// size of the thresholds (from +10% to +50% the rate barely moved) but how many
+// figures were gated, and host placement (see PlacementRatio): a placement shift moves
+// a dozen figures together. So the gate watches the figures a driver change moves and
+// a user reads: packet_latency (what the link sees), isr_to_dpc (the handoff),
+// dpc_duration, batch_duration and isr_duration (the driver's own code), at +15% up to
+// p99 and +50% from p99.5 to p99.95; achieved_pps at −2% and drop_pct at +0.1 points.
+// Shown and never gated by default: irq_delivery (the host's and the NIC model's, not
+// the driver's), packet_service (packet_latency less the generator's lag), the same-
+// and cross-CPU halves of isr_to_dpc (isr_to_dpc is both), generator_lag (like
+// behind_max_ns, the host's and the generator's), and every figure from p99.99 up and
+// the max: with 10⁴–10⁶ packets a run they stand for a handful of packets, and one host
+// stall moves them several-fold.
 var defaults = []Threshold{
 	{Name: metric.AchievedPPS, Value: -2, Unit: Pct},
 	{Name: metric.DropPct, Value: 0.1, Unit: Points},
-	{Name: "*.p50", Value: 10, Unit: Pct},
-	{Name: "*.p75", Value: 10, Unit: Pct},
-	{Name: "*.p90", Value: 10, Unit: Pct},
-	{Name: "*.p95", Value: 10, Unit: Pct},
-	{Name: "*.p99", Value: 10, Unit: Pct},
-	{Name: "*.p99.5", Value: 20, Unit: Pct},
-	{Name: "*.p99.9", Value: 20, Unit: Pct},
-	{Name: "*.p99.95", Value: 20, Unit: Pct},
+	{Name: metric.IRQDelivery + ".*", Off: true},
+	{Name: metric.PacketService + ".*", Off: true},
+	{Name: metric.ISRToDPCSameCPU + ".*", Off: true},
+	{Name: metric.ISRToDPCCross + ".*", Off: true},
+	{Name: metric.GeneratorLag + ".*", Off: true},
+	{Name: "*.p50", Value: 15, Unit: Pct},
+	{Name: "*.p75", Value: 15, Unit: Pct},
+	{Name: "*.p90", Value: 15, Unit: Pct},
+	{Name: "*.p95", Value: 15, Unit: Pct},
+	{Name: "*.p99", Value: 15, Unit: Pct},
+	{Name: "*.p99.5", Value: 50, Unit: Pct},
+	{Name: "*.p99.9", Value: 50, Unit: Pct},
+	{Name: "*.p99.95", Value: 50, Unit: Pct},
 	{Name: "*.p99.99", Off: true},
 	{Name: "*.p99.999", Off: true},
 	{Name: "*.max", Off: true},
-	{Name: metric.GeneratorLag + ".*", Off: true},
 }
 
 // DefaultThresholds returns the thresholds in force where the user gives none.
