@@ -30,7 +30,8 @@
 #   0  no regression        1  a regression
 #   2  bad usage or input, or a bench run failed (broke an invariant, exit 1, or
 #      refused its input): the comparison could not be made
-#   4  could not decide (too few valid repetitions, configurations that differ)
+#   4  could not decide (too few valid repetitions; configurations, environments or
+#      machine states that differ)
 #
 # A run the host disturbed (bench run exit 3, "not a valid measurement") is kept: bench
 # compare leaves it out and counts it.
