@@ -176,13 +176,17 @@ func New(cfg Config) (*Recorder, error) {
 		chunks, size = worstChunks, (cfg.Capacity+2)/3
 	}
 	for i := 0; i <= cfg.VCPUs; i++ {
-		r.tracks = append(r.tracks, newTrack(chunks, size))
+		// The events outside any vCPU are rare (a QueueDPC or a re-enable from an ordinary
+		// goroutine), and told under a lock: their buffer's pages come when first used.
+		r.tracks = append(r.tracks, newTrack(chunks, size, i > 0))
 	}
-	r.gen = newTrack(chunks, int(min(r.chunkLen/binNs+2, int64(size)))) // every microsecond of a chunk, at most
+	r.gen = newTrack(chunks, int(min(r.chunkLen/binNs+2, int64(size))), true) // every microsecond of a chunk, at most
 	return r, nil
 }
 
-func newTrack(chunks, size int) *track {
+// newTrack makes a track of chunks chunks of size records, their pages touched when
+// prefault.
+func newTrack(chunks, size int, prefault bool) *track {
 	tr := &track{}
 	tr.newest = -1
 	tr.ixs = new([maxInterrupt]*core.Interrupt)
@@ -191,7 +195,7 @@ func newTrack(chunks, size int) *track {
 		ev := make([]record, size)
 		// Touch every page now, so that the run does not take a page fault every 128
 		// records: the buffer is really there before the run starts.
-		for j := 0; j < len(ev); j += pageRecords {
+		for j := 0; prefault && j < len(ev); j += pageRecords {
 			ev[j].flags = 0 // a write faults the page in, whatever it writes
 		}
 		tr.chunks[i] = chunk{idx: -1, ev: ev}
