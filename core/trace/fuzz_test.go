@@ -115,8 +115,8 @@ func fuzzBody(t *testing.T, ops []byte, mode uint8, capacity uint16) {
 		t.Fatalf("told %d != kept %d + overflow %d + lost %d", st.Told, st.Kept, st.Overflow, st.Lost)
 	}
 	dpcs := sum.metaInt(t, "dpc_slices")
-	if dpcs != sum.slices["DPC"] || uint64(dpcs) > st.DPCs || st.DPCs > uint64(s.started) {
-		t.Fatalf("%d DPC slices (metadata %d), %d started in the window, %d in all", sum.slices["DPC"], dpcs, st.DPCs, s.started)
+	if dpcs != sum.Slices["DPC"] || uint64(dpcs) > st.DPCs || st.DPCs > uint64(s.started) {
+		t.Fatalf("%d DPC slices (metadata %d), %d started in the window, %d in all", sum.Slices["DPC"], dpcs, st.DPCs, s.started)
 	}
 	if st.Overflow == 0 && st.Lost == 0 && uint64(dpcs) != st.DPCs {
 		t.Fatalf("nothing lost, yet %d DPC slices for %d DPC starts in the window", dpcs, st.DPCs)

@@ -133,13 +133,13 @@ func TestTraceOfAPlatform(t *testing.T) {
 		what      string
 		got, want int
 	}{
-		{"DPC slices vs the dpcs counter", s.slices["DPC"], int(c["dpcs"])},
-		{"ISR slices vs isr_calls", s.slices["ISR"], int(c["isr_calls"])},
-		{"raised instants vs interrupts", s.instants["raised"], int(c["interrupts"])},
-		{"async batches vs batches", s.batches, int(c["batches"])},
-		{"enabled instants", s.instants["enabled"], int(c["batches"]) + 1}, // the last closed no batch
-		{"arrows into DPC calls", s.flows, int(c["dpcs"])},
-		{"queueings outside any ISR or DPC", s.slices["QueueDPC"], 1},
+		{"DPC slices vs the dpcs counter", s.Slices["DPC"], int(c["dpcs"])},
+		{"ISR slices vs isr_calls", s.Slices["ISR"], int(c["isr_calls"])},
+		{"raised instants vs interrupts", s.Instants["raised"], int(c["interrupts"])},
+		{"async batches vs batches", s.Batches, int(c["batches"])},
+		{"enabled instants", s.Instants["enabled"], int(c["batches"]) + 1}, // the last closed no batch
+		{"arrows into DPC calls", s.Flows, int(c["dpcs"])},
+		{"queueings outside any ISR or DPC", s.Slices["QueueDPC"], 1},
 		{"metadata dpc_slices", s.metaInt(t, "dpc_slices"), int(c["dpcs"])},
 		{"metadata dpcs_started_in_window", s.metaInt(t, "dpcs_started_in_window"), int(c["dpcs"])},
 		{"metadata events_overflow", s.metaInt(t, "events_overflow"), 0},
@@ -152,11 +152,11 @@ func TestTraceOfAPlatform(t *testing.T) {
 	if c["dpcs"] < 4*n || c["requeues"] == 0 {
 		t.Fatalf("the run did not exercise fan-out and requeues: %v", c)
 	}
-	if s.threads[1] != "vCPU 0 (unpinned)" || s.threads[3] != "generator" || s.threads[4] != "outside any vCPU" {
-		t.Errorf("thread names %v", s.threads)
+	if s.Threads[1] != "vCPU 0 (unpinned)" || s.Threads[3] != "generator" || s.Threads[4] != "outside any vCPU" {
+		t.Errorf("thread names %v", s.Threads)
 	}
-	if got := s.perThread[1]["DPC"] + s.perThread[2]["DPC"]; got != s.slices["DPC"] {
-		t.Errorf("DPC slices on the vCPUs' threads: %d of %d", got, s.slices["DPC"])
+	if got := s.PerThread[1]["DPC"] + s.PerThread[2]["DPC"]; got != s.Slices["DPC"] {
+		t.Errorf("DPC slices on the vCPUs' threads: %d of %d", got, s.Slices["DPC"])
 	}
 }
 
@@ -169,14 +169,14 @@ func TestTraceCountsWhatDoesNotFit(t *testing.T) {
 	c := runPlatform(t, r, 100)
 	s := mustCheck(t, writeTrace(t, r))
 	st := r.Stats()
-	if st.Overflow == 0 || s.meta["complete"] != false || st.Kept > 3*capacity {
-		t.Fatalf("stats %+v, complete %v: want an overflow, at most %d kept", st, s.meta["complete"], 3*capacity)
+	if st.Overflow == 0 || s.Metadata["complete"] != false || st.Kept > 3*capacity {
+		t.Fatalf("stats %+v, complete %v: want an overflow, at most %d kept", st, s.Metadata["complete"], 3*capacity)
 	}
 	if st.Told != st.Kept+st.Overflow || s.metaInt(t, "events_overflow") != int(st.Overflow) {
-		t.Errorf("told %d, kept %d, overflow %d (metadata %v)", st.Told, st.Kept, st.Overflow, s.meta["events_overflow"])
+		t.Errorf("told %d, kept %d, overflow %d (metadata %v)", st.Told, st.Kept, st.Overflow, s.Metadata["events_overflow"])
 	}
-	if st.DPCs != c["dpcs"] || s.slices["DPC"] >= int(c["dpcs"]) {
-		t.Errorf("DPCs started in the window %d, slices %d, counter %d", st.DPCs, s.slices["DPC"], c["dpcs"])
+	if st.DPCs != c["dpcs"] || s.Slices["DPC"] >= int(c["dpcs"]) {
+		t.Errorf("DPCs started in the window %d, slices %d, counter %d", st.DPCs, s.Slices["DPC"], c["dpcs"])
 	}
 }
 
@@ -225,12 +225,12 @@ func TestTraceKeepsItsWindow(t *testing.T) {
 		t.Errorf("window [%d, %d), want [%d, %d)", st.From, st.To, from, from+window)
 	}
 	s := mustCheck(t, writeTrace(t, r))
-	if s.slices["DPC"] != 101 || s.slices["ISR"] != 100 || s.flows != 100 || s.batches != 100 {
-		t.Errorf("slices %v, %d flows, %d batches", s.slices, s.flows, s.batches)
+	if s.Slices["DPC"] != 101 || s.Slices["ISR"] != 100 || s.Flows != 100 || s.Batches != 100 {
+		t.Errorf("slices %v, %d flows, %d batches", s.Slices, s.Flows, s.Batches)
 	}
 	// 5 in the first microsecond, back to 0; 1 in the sixth, back to 0.
-	if s.counters != 4 {
-		t.Errorf("%d counter samples, want 4", s.counters)
+	if s.Counters != 4 {
+		t.Errorf("%d counter samples, want 4", s.Counters)
 	}
 }
 
@@ -262,8 +262,8 @@ func TestTraceAtWorst(t *testing.T) {
 		t.Errorf("stats %+v: want %d events kept, %d DPCs", st, cycles*8, cycles)
 	}
 	s := mustCheck(t, writeTrace(t, r))
-	if s.slices["DPC"] != int(cycles) || s.metaInt(t, "worst_batch_ns") != 50_000 {
-		t.Errorf("%d DPC slices (want %d), worst %v", s.slices["DPC"], cycles, s.meta["worst_batch_ns"])
+	if s.Slices["DPC"] != int(cycles) || s.metaInt(t, "worst_batch_ns") != 50_000 {
+		t.Errorf("%d DPC slices (want %d), worst %v", s.Slices["DPC"], cycles, s.Metadata["worst_batch_ns"])
 	}
 }
 
@@ -274,8 +274,8 @@ func TestTraceAtWorstWithoutBatches(t *testing.T) {
 	r.Observe(core.Event{Kind: core.EventISRStart, Time: 200})
 	r.Observe(core.Event{Kind: core.EventISREnd, Time: 300})
 	s := mustCheck(t, writeTrace(t, r))
-	if len(s.slices) != 0 || s.metaInt(t, "events_in_window") != 0 {
-		t.Errorf("slices %v, metadata %v", s.slices, s.meta)
+	if len(s.Slices) != 0 || s.metaInt(t, "events_in_window") != 0 {
+		t.Errorf("slices %v, metadata %v", s.Slices, s.Metadata)
 	}
 }
 
