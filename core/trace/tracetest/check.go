@@ -29,7 +29,10 @@ type Summary struct {
 	Counters  int                    // counter samples ("C")
 	Threads   map[int]string         // tid → its thread_name
 	PerThread map[int]map[string]int // tid → complete events by name
-	Metadata  map[string]any         // the top-level "metadata" object
+	// Starts holds, by name, the first and the last start of complete events, in ns of
+	// the trace's time.
+	Starts   map[string][2]int64
+	Metadata map[string]any // the top-level "metadata" object
 }
 
 // badTrace is Check's failure, raised by fail and recovered by Check.
@@ -106,7 +109,7 @@ func Check(data []byte) (s Summary, err error) {
 		fail("displayTimeUnit %q, metadata %v, traceEvents nil: %v", tf.DisplayTimeUnit, tf.Metadata, tf.TraceEvents == nil)
 	}
 	s = Summary{Slices: map[string]int{}, Instants: map[string]int{}, Threads: map[int]string{},
-		Metadata: tf.Metadata, PerThread: map[int]map[string]int{}}
+		Metadata: tf.Metadata, PerThread: map[int]map[string]int{}, Starts: map[string][2]int64{}}
 	type span struct{ start, end int64 }
 	slicesOf := map[int][]span{}
 	type flowEnd struct {
@@ -164,6 +167,11 @@ func Check(data []byte) (s Summary, err error) {
 				fail("%s: starts at %d ns, before the thread's last slice (%d ns)", what, ts, sl[n-1].start)
 			}
 			slicesOf[tid] = append(sl, span{ts, ts + dur})
+			if first, ok := s.Starts[name]; ok {
+				s.Starts[name] = [2]int64{min(first[0], ts), max(first[1], ts)}
+			} else {
+				s.Starts[name] = [2]int64{ts, ts}
+			}
 			s.Slices[name]++
 			if s.PerThread[tid] == nil {
 				s.PerThread[tid] = map[string]int{}
