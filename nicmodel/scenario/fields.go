@@ -21,6 +21,9 @@ type Field struct {
 	Default string // as a file writes it; "" for an empty default
 	Values  string // the values Validate accepts, in words ("" when the type says it all)
 	Doc     string // one line
+	// Recording says the key changes what a run records (its timeline trace), not what
+	// it runs: a replay, which reruns a recorded configuration exactly, may still set it.
+	Recording bool
 
 	ops fieldOps
 }
@@ -266,6 +269,7 @@ var table = func() []Field {
 		return ""
 	}
 	auto := func(f Field, doc string) Field { f.Default = "0 (" + doc + ")"; return f }
+	recording := func(f Field) Field { f.Recording = true; return f }
 	return []Field{
 		def("driver", stringKind, func(s *Scenario) *string { return &s.Driver }, DefaultDriver, true, "", nameOK,
 			"the miniport driver, by name (\"bench list\" lists them)"),
@@ -351,12 +355,12 @@ var table = func() []Field {
 			"how long the run waits for every packet to drain after the traffic stops"),
 		defThen("seed", uintKind, func(s *Scenario) *uint64 { return &s.Seed }, 1, false, "", nil,
 			"one seed for the schedule, the flows and the sizes", seedTraffic),
-		def("trace_window", durationKind, func(s *Scenario) *time.Duration { return &s.TraceWindow }, DefaultTraceWindow, true, traceW, traceOK,
-			"with bench run -trace: how long a window of the run the timeline trace records"),
-		enumField("trace_at", trace.ParseAt, func(s *Scenario) *trace.At { return &s.TraceAt }, trace.AtStart,
-			"with bench run -trace: where the window is: the start of the measured run, or around its longest interrupt DPC batch (batch_duration)"),
-		def("trace_events", intKind, func(s *Scenario) *int { return &s.TraceEvents }, DefaultTraceEvents, true, eventsW, eventsOK,
-			"with bench run -trace: events each vCPU's trace buffer holds in the window; more are counted, not kept"),
+		recording(def("trace_window", durationKind, func(s *Scenario) *time.Duration { return &s.TraceWindow }, DefaultTraceWindow, true, traceW, traceOK,
+			"with bench run -trace: how long a window of the run the timeline trace records")),
+		recording(enumField("trace_at", trace.ParseAt, func(s *Scenario) *trace.At { return &s.TraceAt }, trace.AtStart,
+			"with bench run -trace: where the window is: the start of the measured run, or around its longest interrupt DPC batch (batch_duration)")),
+		recording(def("trace_events", intKind, func(s *Scenario) *int { return &s.TraceEvents }, DefaultTraceEvents, true, eventsW, eventsOK,
+			"with bench run -trace: events each vCPU's trace buffer holds in the window; more are counted, not kept")),
 	}
 }()
 

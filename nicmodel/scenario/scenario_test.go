@@ -215,11 +215,19 @@ func leaves(t reflect.Type, path string) []string {
 
 func TestFieldsDescribeEveryKey(t *testing.T) {
 	seen := map[string]bool{}
+	var recording []string
 	for _, f := range scenario.Fields() {
+		if f.Recording {
+			recording = append(recording, f.Key)
+		}
 		if seen[f.Key] || f.Key == "" || f.Key == "name" {
 			t.Errorf("key %q empty, reserved or twice", f.Key)
 		}
 		seen[f.Key] = true
+	}
+	// Only the trace's keys change what a run records rather than what it runs.
+	if got := strings.Join(recording, " "); got != "trace_window trace_at trace_events" {
+		t.Errorf("recording keys %q", got)
 	}
 	if got := strings.Join(scenario.Keys(), " "); !strings.HasPrefix(got, "driver mode vcpus") {
 		t.Errorf("Keys() = %s", got)
