@@ -230,7 +230,7 @@ const (
 	// DefaultTraceWindow and DefaultTraceEvents are the timeline trace's window and the
 	// events a vCPU's buffer holds (trace_window, trace_events).
 	DefaultTraceWindow = 50 * time.Millisecond
-	DefaultTraceEvents = 1 << 18
+	DefaultTraceEvents = 1 << 20
 	MaxTraceEvents     = 1 << 24
 )
 
