@@ -17,7 +17,11 @@ import (
 // one vCPU overlap; a flow ("s" in the slice that queued a DPC, "f" bound to that DPC's
 // slice) joins each queueing to the DPC call it started. A queueing outside any ISR or
 // DPC (QueueDPC from an ordinary goroutine) gets a slice of its own, 0 long, to start its
-// arrow from. The generator's writes are a counter ("C") of packets per microsecond.
+// arrow from. An arrow leaves its slice at the queueing's time, but 1 ns before the
+// slice's end when the two are one clock reading (the framework stamps an ISR's
+// queueings with its end, a requeue with its DPC's end), so that it lies inside the
+// slice for every viewer. The generator's writes are a counter ("C") of packets per
+// microsecond.
 const pid = 1
 
 // item is one thing to write, in track order.
@@ -26,7 +30,8 @@ type item struct {
 	a, b *record // X: start and end (a queueing's own slice: both the queueing); others: the record
 	tr   *track
 	tid  int
-	flow int // s, f: the flow's number; 0: unmatched, not written
+	flow int   // s, f: the flow's number; 0: unmatched, not written
+	end  int64 // s: the end of the slice it leaves
 	zero bool
 }
 
@@ -118,10 +123,14 @@ func (r *Recorder) layout() *timeline {
 		var open *record
 		var pending []*record // queueings inside the open slice
 		last := -1            // the item number of the track's last slice
-		flowOut := func(q *record) {
+		flowOut := func(q *record, in *item) {
 			key := flowKey{tl.global(tr, q.ix), q.msg, q.cpu, q.by, q.t}
 			queued[key] = append(queued[key], len(tl.items))
-			tl.items = append(tl.items, item{ph: 's', a: q, tr: tr, tid: tid})
+			end := in.b.t
+			if in.a.t < end && q.t >= end {
+				end-- // see the layout above
+			}
+			tl.items = append(tl.items, item{ph: 's', a: q, tr: tr, tid: tid, end: end})
 		}
 		for _, rc := range tr.records(lo, hi) {
 			switch rc.kind {
@@ -146,7 +155,7 @@ func (r *Recorder) layout() *timeline {
 					tl.isrs++
 				}
 				for _, q := range pending {
-					flowOut(q)
+					flowOut(q, &tl.items[last])
 				}
 				open, pending = nil, pending[:0]
 			case core.EventDPCQueued:
@@ -154,11 +163,11 @@ func (r *Recorder) layout() *timeline {
 				case open != nil:
 					pending = append(pending, rc)
 				case last >= 0 && tl.items[last].b.t == rc.t: // a requeue, as its DPC returned
-					flowOut(rc)
+					flowOut(rc, &tl.items[last])
 				default:
 					tl.items = append(tl.items, item{ph: 'X', a: rc, b: rc, tr: tr, tid: tid, zero: true})
 					last = len(tl.items) - 1
-					flowOut(rc)
+					flowOut(rc, &tl.items[last])
 				}
 			}
 		}
@@ -342,7 +351,11 @@ func (tl *timeline) writeItem(e *encoder, i int) {
 		if it.flow == 0 {
 			return
 		}
-		tl.head(e, "queued", "dpc", it.ph, a.t, it.tid)
+		t := a.t
+		if it.ph == 's' {
+			t = min(t, it.end)
+		}
+		tl.head(e, "queued", "dpc", it.ph, t, it.tid)
 		e.raw(`,"id":`)
 		e.int(int64(it.flow))
 		if it.ph == 'f' {

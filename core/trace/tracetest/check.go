@@ -249,7 +249,8 @@ func Check(data []byte) (s Summary, err error) {
 		}
 		parent[tid] = par
 	}
-	// inSlice: the flow's end is in a slice of its thread (atStart: at its start). The
+	// inSlice: the flow's end is in a slice of its thread (atStart: at its start): before
+	// its end, unless it is 0 long, so that no viewer takes it for the next slice's. The
 	// slices holding ts are the last one starting no later than it and those it is
 	// nested in.
 	inSlice := func(f flowEnd, atStart bool) bool {
@@ -259,7 +260,7 @@ func Check(data []byte) (s Summary, err error) {
 			return i >= 0 && sl[i].start == f.ts
 		}
 		for ; i >= 0; i = parent[f.tid][i] {
-			if f.ts <= sl[i].end {
+			if f.ts < sl[i].end || f.ts == sl[i].start {
 				return true
 			}
 		}

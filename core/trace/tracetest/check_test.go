@@ -45,6 +45,7 @@ func TestCheckTraceRefusesBadTraces(t *testing.T) {
 		{"a time finer than a nanosecond", wrap(x(1, "1.0001", "1.000"))},
 		{"a flow start without its end", wrap(x(1, "1.000", "2.000") + flow("s", 1, "1.500"))},
 		{"a flow ending before it starts", wrap(x(1, "1.000", "2.000") + flow("s", 1, "2.500") + x(2, "0.500", "1.000") + flow("f", 2, "0.500"))},
+		{"a flow start at its slice's end", wrap(x(1, "1.000", "2.000") + flow("s", 1, "3.000") + x(2, "4.000", "1.000") + flow("f", 2, "4.000"))},
 		{"a flow start outside any slice", wrap(x(1, "1.000", "2.000") + flow("s", 1, "9.000") + x(2, "10.000", "1.000") + flow("f", 2, "10.000"))},
 		{"a flow end not at a slice's start", wrap(x(1, "1.000", "2.000") + flow("s", 1, "1.500") + x(2, "4.000", "1.000") + flow("f", 2, "4.500"))},
 		{"an async begin without its end", wrap(`,{"name":"batch","cat":"batch","ph":"b","ts":1,"pid":1,"tid":1,"id":3}`)},
