@@ -32,7 +32,6 @@ type item struct {
 	tid  int
 	flow int   // s, f: the flow's number; 0: unmatched, not written
 	end  int64 // s: the end of the slice it leaves
-	zero bool
 }
 
 // flowKey names one queueing of one DPC object: the start it led to names it too.
@@ -165,7 +164,7 @@ func (r *Recorder) layout() *timeline {
 				case last >= 0 && tl.items[last].b.t == rc.t: // a requeue, as its DPC returned
 					flowOut(rc, &tl.items[last])
 				default:
-					tl.items = append(tl.items, item{ph: 'X', a: rc, b: rc, tr: tr, tid: tid, zero: true})
+					tl.items = append(tl.items, item{ph: 'X', a: rc, b: rc, tr: tr, tid: tid})
 					last = len(tl.items) - 1
 					flowOut(rc, &tl.items[last])
 				}

@@ -18,11 +18,13 @@ const (
 	eventsSlack     = 4096
 )
 
-// NewTrace returns a timeline recorder for a run of sc (resolved: WithDefaults or
-// Resolved), to pass as Options.Trace: its window is sc's trace_window at trace_at, and
-// each vCPU's buffer holds what sc's traffic could make happen in the window at most
-// (every packet its own interrupt), up to trace_events. name names the run in the trace.
+// NewTrace returns a timeline recorder for a run of sc, to pass as Options.Trace: its
+// window is sc's trace_window at trace_at, and each vCPU's buffer holds what sc's
+// traffic could make happen in the window at most (every packet its own interrupt), up
+// to trace_events. name names the run in the trace. sc's defaults are filled in as Run
+// fills them, so that the recorder has a track for each of the run's vCPUs.
 func NewTrace(sc scenario.Scenario, name string) (*trace.Recorder, error) {
+	sc = sc.WithDefaults()
 	w := sc.TraceWindow.Seconds()
 	rate := max(sc.Schedule.RatePPS, sc.Schedule.RampToPPS)
 	bound := rate*w*eventsPerPacket + sc.NoiseRate*w*eventsPerNoise + eventsSlack

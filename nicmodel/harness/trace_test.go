@@ -117,3 +117,27 @@ func TestRunTraceAtWorst(t *testing.T) {
 		t.Errorf("metadata %v, %d batches", s.Metadata, s.Batches)
 	}
 }
+
+// TestNewTraceSizesItsBuffers: a vCPU's buffer holds what the scenario's rate can make
+// happen in the window, every packet its own interrupt, up to trace_events.
+func TestNewTraceSizesItsBuffers(t *testing.T) {
+	for _, tt := range []struct {
+		rate float64
+		want int
+	}{
+		{1000, 550 + 4096},                 // 50 packets in 50 ms, 11 events each at most, and slack
+		{1e6, 550_000 + 4096},              // 50 000 packets: below the cap
+		{1e8, scenario.DefaultTraceEvents}, // capped
+	} {
+		sc := scenario.Default()
+		sc.Schedule.RatePPS = tt.rate
+		rec, err := harness.NewTrace(sc, "sized")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := rec.Config().Capacity
+		if got != tt.want {
+			t.Errorf("rate %g: capacity %d, want %d", tt.rate, got, tt.want)
+		}
+	}
+}
