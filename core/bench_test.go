@@ -11,6 +11,7 @@ import (
 	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/core/calibrate"
 	"github.com/ndisbench/ndisbench/core/hist"
+	"github.com/ndisbench/ndisbench/core/trace"
 )
 
 // handoffGap is how long the DPC side waits before raising the next interrupt, so that
@@ -169,20 +170,35 @@ func (nopObserver) Observe(core.Event) {}
 // would add to what it measures, and this is the loop its before/after figures used.
 // One op is one interrupt, ISR and DPC. observer=none is the default
 // path (no Observer: the framework builds no event); observer=nop adds an Observer that
-// does nothing, which is what the hook itself costs.
+// does nothing, which is what the hook itself costs; observer=trace records every event
+// (package core/trace, as bench run -trace does), and reports how many an op tells: its
+// ns/op less observer=none's, over events/op, is what a trace costs per event.
 func BenchmarkInterruptPath(b *testing.B) {
 	for _, tc := range []struct {
-		name string
-		obs  core.Observer
-	}{{"observer=none", nil}, {"observer=nop", nopObserver{}}} {
+		name  string
+		obs   core.Observer
+		trace bool
+	}{{"observer=none", nil, false}, {"observer=nop", nopObserver{}, false}, {"observer=trace", nil, true}} {
 		b.Run(tc.name, func(b *testing.B) {
 			allowed, err := affinity.Allowed()
 			if err != nil {
 				b.Fatal(err)
 			}
+			var rec *trace.Recorder
+			if tc.trace {
+				// Room for every event of the run: 8 an interrupt.
+				rec, err = trace.New(trace.Config{VCPUs: 1, Window: time.Hour, Capacity: 8*b.N + 64})
+				if err != nil {
+					b.Fatal(err)
+				}
+				tc.obs = rec
+			}
 			p, err := core.NewPlatform(core.PlatformConfig{VCPUs: 1, CPUs: allowed[:1], MSI: core.MSIX, Observer: tc.obs})
 			if err != nil {
 				b.Fatal(err)
+			}
+			if rec != nil {
+				rec.Begin(p.Clock().Now())
 			}
 			if err := p.Start(); err != nil {
 				b.Fatal(err)
@@ -223,6 +239,13 @@ func BenchmarkInterruptPath(b *testing.B) {
 				pin = 1
 			}
 			b.ReportMetric(pin, "pinned")
+			if rec != nil {
+				st := rec.Stats()
+				if st.Overflow != 0 {
+					b.Fatalf("%d events did not fit", st.Overflow)
+				}
+				b.ReportMetric(float64(st.Told)/float64(b.N), "events/op")
+			}
 		})
 	}
 }

@@ -25,7 +25,8 @@ const (
 	// vCPU By (-1: from outside any vCPU); Requeued when it is queued again for "more
 	// pending" (R8). Queueing an object already queued is a no-op and no event.
 	EventDPCQueued
-	// EventDPCStart: a DPC call starts (Message; By queued it; Requeued as above).
+	// EventDPCStart: a DPC call starts (Message; By queued it at Queued, the Time of
+	// that DPCQueued event; Requeued as above).
 	EventDPCStart
 	// EventDPCEnd: it returned, having indicated Indicated NBLs, with MorePending.
 	EventDPCEnd
@@ -70,6 +71,7 @@ type Event struct {
 	Target    int       // DPCQueued: the vCPU it was queued on
 	By        int       // DPCQueued, DPCStart: the vCPU that queued it; -1 outside any
 	Requeued  bool      // DPCQueued, DPCStart: queued again for "more pending" (R8)
+	Queued    int64     // DPCStart: when it was queued (its DPCQueued's Time), which pairs the two
 	Result    ISRResult // ISREnd
 	Indicated int       // DPCEnd: NBLs the call indicated
 	More      bool      // DPCEnd: the call set MorePending (R8)

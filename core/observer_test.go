@@ -247,16 +247,33 @@ func TestObserverEventsMatchCounters(t *testing.T) {
 			}
 		}
 	}
-	// Every DPC start on a CPU has a queueing onto that CPU at or before it.
+	// Every DPC start on a CPU has its own queueing onto that CPU, the one its Queued
+	// names: same message, same queuer, that time, no later than the start.
+	type queueing struct {
+		msg      core.MessageID
+		by       int
+		at       int64
+		requeued bool
+	}
 	for cpu := 0; cpu < 2; cpu++ {
-		var starts []core.Event
-		for _, e := range obs.perCPU[cpu+1] {
-			if e.Kind == core.EventDPCStart {
-				starts = append(starts, e)
-			}
+		left := map[queueing]int{}
+		for _, q := range queued[cpu] {
+			left[queueing{q.Message, q.By, q.Time, q.Requeued}]++
 		}
-		if len(starts) != len(queued[cpu]) {
-			t.Errorf("vCPU %d: %d DPC starts, %d queueings onto it", cpu, len(starts), len(queued[cpu]))
+		starts := 0
+		for _, e := range obs.perCPU[cpu+1] {
+			if e.Kind != core.EventDPCStart {
+				continue
+			}
+			starts++
+			k := queueing{e.Message, e.By, e.Queued, e.Requeued}
+			if left[k] == 0 || e.Queued > e.Time {
+				t.Fatalf("vCPU %d: DPC start %+v has no queueing of its own at Queued %d", cpu, e, e.Queued)
+			}
+			left[k]--
+		}
+		if starts != len(queued[cpu]) {
+			t.Errorf("vCPU %d: %d DPC starts, %d queueings onto it", cpu, starts, len(queued[cpu]))
 		}
 	}
 	c := m.Counters

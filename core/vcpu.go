@@ -376,7 +376,7 @@ func (v *vcpu) runDPC(o *dpcObject) {
 	rec := v.rec
 	start := v.startTime()
 	if p.obs != nil {
-		p.observe(v, Event{Kind: EventDPCStart, Time: start, Interrupt: ix, Message: o.msg, By: int(by), Requeued: requeued})
+		p.observe(v, Event{Kind: EventDPCStart, Time: start, Interrupt: ix, Message: o.msg, By: int(by), Requeued: requeued, Queued: insertedAt})
 	}
 	if !requeued {
 		if int(by) == v.id {

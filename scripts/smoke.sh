@@ -126,6 +126,24 @@ measure "$tmp/minimal.txt" run -driver minimal -duration 200ms -warmup 20ms -rat
 tail -3 "$tmp/minimal.txt"
 grep -q '"driver": *"minimal"' "$tmp/minimal/result.json"
 
+echo "bench run -trace: a timeline of every ISR and DPC call, the whole run in its window"
+measure /dev/null run -runs msix -duration 200ms -warmup 0s -rate 20000 -trace-window 10s -trace "$tmp/t.json" -o "$tmp/traced"
+if ! $have_python; then
+  [ -s "$tmp/t.json" ] && grep -q '"traceEvents"' "$tmp/t.json"
+  skip "the trace's slices not counted (python3 missing)"
+else python3 - "$tmp/t.json" "$tmp/traced/result.json" <<'PY'
+import json, sys
+t, r = (json.load(open(p)) for p in sys.argv[1:3])
+ev = t["traceEvents"]
+for e in ev:
+    assert {"name", "ph", "ts", "pid", "tid"} <= set(e), e
+dpcs = sum(1 for e in ev if e["ph"] == "X" and e["name"] == "DPC")
+want = r["runs"][0]["counters"]["dpcs"]
+assert dpcs == want and t["metadata"]["complete"], (dpcs, want, t["metadata"])
+print(f"trace ok: {len(ev)} events, {dpcs} DPC slices for {want} DPC calls")
+PY
+fi
+
 # expect_usage_error ARGS...: bench ARGS must exit 2, say something on stderr, and not
 # create $tmp/never (every command below that writes is pointed there).
 touch "$tmp/a-file"
@@ -160,4 +178,8 @@ expect_usage_error run -replay "$tmp/nosuch.json" -o "$tmp/never"
 expect_usage_error run -replay "$tmp/a/result.json" -duration 1s -o "$tmp/never"
 expect_usage_error compare "$tmp/nosuch" "$tmp/a" -format markdown -o "$tmp/never"
 expect_usage_error compare -threshold packet_latency.p99=-5% "$tmp/a" "$tmp/b" -o "$tmp/never"
+expect_usage_error run -trace "$tmp/never.json" -trace-window -1ms -o "$tmp/never"
+expect_usage_error run -trace "$tmp/never.json" -trace-at nonsense -o "$tmp/never"
+expect_usage_error run -trace "$tmp/a-file/t.json" -o "$tmp/never"
+[ ! -e "$tmp/never.json" ] || { echo "a refused run wrote its trace"; exit 1; }
 echo "smoke: ok"

@@ -111,8 +111,9 @@ type plannedRun struct {
 func planRuns(def *scenarioDef, f runFlags) ([]plannedRun, error) {
 	varies := def.Varies()
 	for _, st := range f.settings {
+		f, _ := fieldOf(st.Key)
 		switch {
-		case def.replay:
+		case def.replay && !f.Recording:
 			return nil, usagef("run: flag -%s: -replay reruns the recorded configuration exactly; to change it, write it as a scenario file", st.flag)
 		case contains(varies, st.Key):
 			return nil, usagef("run: flag -%s: %s varies %s itself; drop the flag or pick another scenario", st.flag, def.source, st.Key)

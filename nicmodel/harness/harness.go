@@ -25,6 +25,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/core/trace"
 	"github.com/ndisbench/ndisbench/nicmodel/driver"
 	"github.com/ndisbench/ndisbench/nicmodel/scenario"
 	"github.com/ndisbench/ndisbench/results"
@@ -41,6 +42,11 @@ type Options struct {
 	Clock core.Clock
 	// Observer, when set, is told of every interrupt and DPC event (core.Observer).
 	Observer core.Observer
+	// Trace, when set, records a timeline of the run (package core/trace; NewTrace makes
+	// one for a scenario): it observes every event beside Observer, is told of the
+	// generator's writes, and its window counts from the end of the warm-up. Write it out
+	// (Recorder.WriteTo) once Run has returned.
+	Trace *trace.Recorder
 	// Progress, if set, is called about every ProgressEvery from a goroutine of its own.
 	Progress      func(Progress)
 	ProgressEvery time.Duration // 0: 250ms

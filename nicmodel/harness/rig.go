@@ -90,7 +90,7 @@ func newRig(sc scenario.Scenario, factory driver.Factory, opts Options) (*rig, e
 	p, err := core.NewPlatform(core.PlatformConfig{
 		VCPUs: sc.VCPUs, CPUs: sc.CPUs, NoPin: sc.NoPin, Idle: sc.Idle, Spin: sc.Spin,
 		MSI: modeMSI(sc.Mode), Messages: nic.Vectors(), MaxNBLs: sc.Throttle, Budget: sc.Budget,
-		Hists: stack.Hists(), Clock: clock, Observer: opts.Observer,
+		Hists: stack.Hists(), Clock: clock, Observer: observer(opts),
 	})
 	if err != nil {
 		return nil, err
@@ -128,6 +128,9 @@ func newRig(sc scenario.Scenario, factory driver.Factory, opts Options) (*rig, e
 		Poll:    sc.ModerationInterval > 0 || sc.ModerationPackets > 0,
 		SendAll: opts.SendAll, Lag: lag,
 	}
+	if opts.Trace != nil {
+		r.genCfg.Sent = opts.Trace.GeneratorWrote
+	}
 	if sc.NoiseRate > 0 {
 		if r.noise, err = newNoiseDevice(p); err != nil {
 			return nil, err
@@ -154,6 +157,9 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	tl := traffic.Timeline{Start: t0, WarmEnd: t0 + int64(sc.Warmup), End: t0 + int64(sc.Warmup+sc.Duration)}
 	if err := r.startIntervals(tl, opts); err != nil {
 		return nil, err
+	}
+	if opts.Trace != nil {
+		opts.Trace.Begin(tl.WarmEnd) // before the vCPUs and the generator start
 	}
 	if err := r.p.Start(); err != nil {
 		return nil, err
@@ -196,6 +202,9 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	r.p.Stop()
 	if ctx.Err() == nil { // interrupted: no time for it
 		host.measureRTT(1)
+	}
+	if opts.Trace != nil {
+		r.traceCPUs(opts.Trace, rep)
 	}
 	r.p.CollectIntervals(0, r.emit) // the rest: the last interval ends with the drain
 	if r.emitted || !gs.Started.IsZero() {

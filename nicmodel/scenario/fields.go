@@ -8,6 +8,7 @@ import (
 
 	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/core/trace"
 	"github.com/ndisbench/ndisbench/nicmodel"
 	"github.com/ndisbench/ndisbench/nicmodel/traffic"
 )
@@ -20,6 +21,9 @@ type Field struct {
 	Default string // as a file writes it; "" for an empty default
 	Values  string // the values Validate accepts, in words ("" when the type says it all)
 	Doc     string // one line
+	// Recording says the key changes what a run records (its timeline trace), not what
+	// it runs: a replay, which reruns a recorded configuration exactly, may still set it.
+	Recording bool
 
 	ops fieldOps
 }
@@ -159,6 +163,16 @@ func positive() (string, func(time.Duration) string) {
 	}
 }
 
+func durationBetween(lo, hi time.Duration) (string, func(time.Duration) string) {
+	w := fmt.Sprintf("%v..%v", lo, hi)
+	return w, func(d time.Duration) string {
+		if d < lo || d > hi {
+			return "must be " + w
+		}
+		return ""
+	}
+}
+
 func floatBetween(lo, hi float64, loOpen bool) (string, func(float64) string) {
 	op := ">="
 	if loOpen {
@@ -213,6 +227,11 @@ const (
 	// by the shortfall: at 1e9 a 3 s run would take minutes.
 	MaxRatePPS  = 1e8
 	defaultSize = 64 // bytes per packet
+	// DefaultTraceWindow and DefaultTraceEvents are the timeline trace's window and the
+	// events a vCPU's buffer holds (trace_window, trace_events).
+	DefaultTraceWindow = 50 * time.Millisecond
+	DefaultTraceEvents = 1 << 20
+	MaxTraceEvents     = 1 << 24
 )
 
 // table is the scenario schema: every field of Scenario, in the order files, help and
@@ -234,6 +253,8 @@ var table = func() []Field {
 		return ""
 	}
 	noiseW, noiseOK := floatBetween(0, 1e8, false)
+	traceW, traceOK := durationBetween(100*time.Microsecond, 10*time.Second)
+	eventsW, eventsOK := between(1024, MaxTraceEvents)
 	keyW := fmt.Sprintf("%d..%d bytes", nicmodel.MinRSSKeyLen, nicmodel.MaxRSSKeyLen)
 	keyOK := func(b []byte) string {
 		if len(b) < nicmodel.MinRSSKeyLen || len(b) > nicmodel.MaxRSSKeyLen {
@@ -248,6 +269,7 @@ var table = func() []Field {
 		return ""
 	}
 	auto := func(f Field, doc string) Field { f.Default = "0 (" + doc + ")"; return f }
+	recording := func(f Field) Field { f.Recording = true; return f }
 	return []Field{
 		def("driver", stringKind, func(s *Scenario) *string { return &s.Driver }, DefaultDriver, true, "", nameOK,
 			"the miniport driver, by name (\"bench list\" lists them)"),
@@ -333,6 +355,12 @@ var table = func() []Field {
 			"how long the run waits for every packet to drain after the traffic stops"),
 		defThen("seed", uintKind, func(s *Scenario) *uint64 { return &s.Seed }, 1, false, "", nil,
 			"one seed for the schedule, the flows and the sizes", seedTraffic),
+		recording(def("trace_window", durationKind, func(s *Scenario) *time.Duration { return &s.TraceWindow }, DefaultTraceWindow, true, traceW, traceOK,
+			"with bench run -trace: how long a window of the run the timeline trace records")),
+		recording(enumField("trace_at", trace.ParseAt, func(s *Scenario) *trace.At { return &s.TraceAt }, trace.AtStart,
+			"with bench run -trace: where the window is: the start of the measured run, or around its longest interrupt DPC batch (batch_duration)")),
+		recording(def("trace_events", intKind, func(s *Scenario) *int { return &s.TraceEvents }, DefaultTraceEvents, true, eventsW, eventsOK,
+			"with bench run -trace: events each vCPU's trace buffer holds in the window; more are counted, not kept")),
 	}
 }()
 

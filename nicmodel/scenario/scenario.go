@@ -17,6 +17,7 @@ import (
 
 	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/core/trace"
 	"github.com/ndisbench/ndisbench/nicmodel"
 	"github.com/ndisbench/ndisbench/nicmodel/traffic"
 )
@@ -66,6 +67,12 @@ type Scenario struct {
 	Warmup       time.Duration // traffic before it, not in the histograms ("warmup")
 	DrainTimeout time.Duration // how long draining may take after the traffic ("drain_timeout")
 	Seed         uint64        // one seed for schedule, flows and sizes ("seed")
+
+	// The timeline trace (bench run -trace): how long its window is, where, and how many
+	// events a vCPU's buffer holds. They change what a trace records, not the run.
+	TraceWindow time.Duration // ("trace_window")
+	TraceAt     trace.At      // ("trace_at")
+	TraceEvents int           // ("trace_events")
 }
 
 // ErrConfig is the errors.Is target of every scenario error: a bad value, a bad file.

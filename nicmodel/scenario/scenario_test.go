@@ -12,6 +12,7 @@ import (
 
 	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/core"
+	"github.com/ndisbench/ndisbench/core/trace"
 	"github.com/ndisbench/ndisbench/nicmodel"
 	"github.com/ndisbench/ndisbench/nicmodel/scenario"
 	"github.com/ndisbench/ndisbench/nicmodel/traffic"
@@ -81,6 +82,9 @@ func TestValidateNamesEveryBadField(t *testing.T) {
 		{"schedule", func(s *scenario.Scenario) { s.Schedule.Kind = "sawtooth" }, "schedule"},
 		{"flows", func(s *scenario.Scenario) { s.Flows.Dist = "pareto" }, "flow_dist"},
 		{"size", func(s *scenario.Scenario) { s.Sizes.Fixed = 10 }, "size"},
+		{"trace window", func(s *scenario.Scenario) { s.TraceWindow = time.Microsecond }, "trace_window"},
+		{"trace at", func(s *scenario.Scenario) { s.TraceAt = 9 }, "trace_at"},
+		{"trace events", func(s *scenario.Scenario) { s.TraceEvents = 10 }, "trace_events"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,6 +120,7 @@ func everything() scenario.Scenario {
 		Sizes:    traffic.SizeConfig{Fixed: 128, IMIX: true},
 		MMIORead: time.Microsecond, PerPacket: 70 * time.Nanosecond, PerIndication: time.Microsecond, NoiseRate: 5e4,
 		Duration: 2 * time.Second, Warmup: 0, DrainTimeout: time.Second,
+		TraceWindow: time.Second, TraceAt: trace.AtWorst, TraceEvents: 5000,
 	}
 	s.Seed = 1<<64 - 1
 	s.Schedule.Seed, s.Flows.Seed, s.Sizes.Seed = s.Seed, s.Seed, s.Seed // the traffic follows the scenario's seed
@@ -210,11 +215,19 @@ func leaves(t reflect.Type, path string) []string {
 
 func TestFieldsDescribeEveryKey(t *testing.T) {
 	seen := map[string]bool{}
+	var recording []string
 	for _, f := range scenario.Fields() {
+		if f.Recording {
+			recording = append(recording, f.Key)
+		}
 		if seen[f.Key] || f.Key == "" || f.Key == "name" {
 			t.Errorf("key %q empty, reserved or twice", f.Key)
 		}
 		seen[f.Key] = true
+	}
+	// Only the trace's keys change what a run records rather than what it runs.
+	if got := strings.Join(recording, " "); got != "trace_window trace_at trace_events" {
+		t.Errorf("recording keys %q", got)
 	}
 	if got := strings.Join(scenario.Keys(), " "); !strings.HasPrefix(got, "driver mode vcpus") {
 		t.Errorf("Keys() = %s", got)

@@ -54,6 +54,10 @@ type GeneratorConfig struct {
 	// time goes (its histogram 0), in the interval of the write's time; Run owns it, and
 	// closes it when it returns (core.Platform.AddWriter makes one).
 	Lag *hist.Writer
+	// Sent, when set, is told of each burst of packets sent into the NIC (written or
+	// dropped) on one clock reading: when, and how many. It is called from Run's
+	// goroutine, on the hot path: a timeline trace's (trace.Recorder.GeneratorWrote).
+	Sent func(at int64, packets int)
 }
 
 // Timeline is when a generator sends, on its clock: the schedule's time 0 is Start;
@@ -192,7 +196,8 @@ func (g *Generator) Run() {
 		if lag != nil {
 			lagH = lag.Tick(now).Hist(0)
 		}
-		for k := 0; ; {
+		k := 0
+		for {
 			if !warm && next >= tl.WarmEnd {
 				warm = true
 				st.Started = time.Now()
@@ -225,6 +230,9 @@ func (g *Generator) Run() {
 				break
 			}
 			i++
+		}
+		if c.Sent != nil {
+			c.Sent(now, k)
 		}
 		if c.Poll && i&63 == 0 {
 			nic.Poll(now)

@@ -112,7 +112,9 @@ func TestGeneratorNeverWritesEarly(t *testing.T) {
 		var clock core.Clock
 		now := clock.Now()
 		end := now + int64(6000/rate*1e9) // 6000 packets: fits the ring
-		g := NewGenerator(GeneratorConfig{NIC: nic, Schedule: sched, Flows: flows, Sizes: sizes, Clock: clock, CPU: -1, SendAll: true},
+		sent := map[int64]int{}           // Sent's bursts: packets by the clock reading they went out on
+		g := NewGenerator(GeneratorConfig{NIC: nic, Schedule: sched, Flows: flows, Sizes: sizes, Clock: clock, CPU: -1, SendAll: true,
+			Sent: func(at int64, n int) { sent[at] += n }},
 			Timeline{Start: now, WarmEnd: now, End: end})
 		g.Run()
 		buf := make([]core.NBL, 256)
@@ -125,6 +127,14 @@ func TestGeneratorNeverWritesEarly(t *testing.T) {
 				}
 				lagMax = max(lagMax, d.Written-d.Intended)
 				n++
+				if sent[d.Written]--; sent[d.Written] < 0 {
+					t.Fatalf("rate %v: packet %d written at %d, more than Sent said went out then", rate, d.Seq, d.Written)
+				}
+			}
+		}
+		for at, left := range sent {
+			if left != 0 {
+				t.Fatalf("rate %v: Sent said %d more packets went out at %d than were written then", rate, left, at)
 			}
 		}
 		st := g.Stats()
