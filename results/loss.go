@@ -87,7 +87,7 @@ func (l LossAware) Percentile(p float64) (v int64, lost bool) {
 	if n == 0 {
 		return 0, false
 	}
-	if l.lost(p, n) {
+	if l.Delivered == 0 || l.lost(p, n) { // the first: p below lost's 1e-4 precision
 		return 0, true
 	}
 	rank := int64(p/100*float64(n) + 0.5) // HdrHistogram's rank (percentileRank)
@@ -174,4 +174,38 @@ func (l LossAware) Stat(name string) (v int64, lost, ok bool) {
 		return v, lost, true
 	}
 	return 0, false, false
+}
+
+// Percentiles returns Percentile of each of ps in one walk over the histogram, for a
+// spectrum of many points: vs[i], lost[i] = Percentile(ps[i]), except that p may be 0
+// (the lowest delivered value, lost only when every packet was dropped). ps must be in
+// increasing order within [0, 100]; otherwise it panics.
+func (l LossAware) Percentiles(ps []float64) (vs []int64, lost []bool) {
+	vs, lost = make([]int64, len(ps)), make([]bool, len(ps))
+	n := l.Delivered + l.Dropped
+	var bars []hdrhistogram.Bar
+	if l.h != nil && l.Delivered > 0 {
+		bars = l.h.Distribution()
+	}
+	b, seen := 0, int64(0) // bars[:b] are counted in seen
+	for i, p := range ps {
+		if !(p >= 0 && p <= 100) || i > 0 && p < ps[i-1] {
+			panic(fmt.Sprintf("results: loss-aware percentiles: %v is out of order or outside [0, 100]", p))
+		}
+		switch {
+		case n == 0:
+			continue
+		case l.Delivered == 0 || p > 0 && l.lost(p, n):
+			lost[i] = true
+			continue
+		}
+		rank := int64(p/100*float64(n) + 0.5)
+		rank = min(max(rank, 1), l.Delivered)
+		for seen < rank && b < len(bars) { // at least once: rank ≥ 1
+			seen += bars[b].Count
+			b++
+		}
+		vs[i] = bars[b-1].To // the bar where the count reached rank
+	}
+	return vs, lost
 }
