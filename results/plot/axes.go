@@ -10,7 +10,8 @@ import (
 )
 
 // How figures scale and mark their axes: values in a unit a reader takes in at a
-// glance (ns, µs or ms, chosen from the largest value), log scales when the values span
+// glance (ns, µs or ms, chosen from the top of a linear axis, the middle of a log
+// one), log scales when the values span
 // more than logSpan, ticks at 1-2-5 steps.
 
 // logSpan is the ratio of the largest to the smallest value from which a value axis is
@@ -23,15 +24,16 @@ type unitScale struct {
 	div  float64
 }
 
-// displayUnit returns the unit to show values of unit in, the largest being top.
-func displayUnit(unit string, top float64) unitScale {
+// displayUnit returns the unit to show values of unit in, ref being a value typical
+// of the axis.
+func displayUnit(unit string, ref float64) unitScale {
 	if unit != metric.Nanoseconds {
 		return unitScale{unit, 1}
 	}
 	switch {
-	case top >= 1e7:
+	case ref >= 1e7:
 		return unitScale{"ms", 1e6}
-	case top >= 1e4:
+	case ref >= 1e4:
 		return unitScale{"µs", 1e3}
 	}
 	return unitScale{"ns", 1}

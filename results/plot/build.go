@@ -164,9 +164,13 @@ func anyNonPositive(ss []Series) bool {
 // finishY scales ss's values of unit for display and returns their axis, labelled
 // "<what> (<unit>)".
 func finishY(ss []Series, what, unit string) Axis {
-	_, top := yRange(ss)
-	u := displayUnit(unit, top)
-	scaleY(ss, u.div)
 	lo, hi := yRange(ss)
+	ref := hi // the unit is the one of the middle of a log axis, of the top of a linear one
+	if lo > 0 && hi/lo >= logSpan && !anyNonPositive(ss) {
+		ref = math.Sqrt(lo * hi)
+	}
+	u := displayUnit(unit, ref)
+	scaleY(ss, u.div)
+	lo, hi = yRange(ss)
 	return valueAxis(what+" ("+u.name+")", lo, hi, anyNonPositive(ss))
 }

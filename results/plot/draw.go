@@ -236,7 +236,7 @@ type legendEntry struct {
 // gonumPlot returns f's plot, without title or legend, and its legend's entries.
 func gonumPlot(f *Figure) (*gonum.Plot, []legendEntry, error) {
 	p := gonum.New()
-	p.BackgroundColor = color.Transparent
+	p.BackgroundColor = nil // the canvas is white already; gonum writes a transparent fill as no colour at all
 	for _, ax := range []struct {
 		a   *gonum.Axis
 		fig Axis
