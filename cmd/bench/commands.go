@@ -23,6 +23,8 @@ var commands = map[string]command{
 	"calibrate": calibrateCommand,
 	"run":       runCommand,
 	"list":      listCommand,
+	"plot":      plotCommand,
+	"report":    reportCommand,
 	"version":   versionCommand,
 }
 
@@ -74,19 +76,32 @@ func printUsage(w io.Writer) {
 // command and the flag; -h prints the usage to stdout and returns errHelp. Stray
 // positional arguments are errors.
 func parseFlags(fs *flag.FlagSet, usage string, stdout io.Writer, args []string) error {
+	rest, err := parseFlagsArgs(fs, usage, stdout, args)
+	if err == nil && len(rest) > 0 {
+		return usagef("%s: unexpected argument %q (see \"bench help %s\")",
+			fs.Name(), strings.Join(rest, " "), fs.Name())
+	}
+	return err
+}
+
+// parseFlagsArgs is parseFlags for a command that takes arguments after its flags
+// (bench plot DIR...): it returns them. A flag among them is refused, as the flag
+// package would take it for an argument.
+func parseFlagsArgs(fs *flag.FlagSet, usage string, stdout io.Writer, args []string) ([]string, error) {
 	fs.SetOutput(io.Discard) // errors are reported once, by exitCode
 	fs.Usage = func() {}
 	plainErrors(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(stdout, usage)
-			return errHelp
+			return nil, errHelp
 		}
-		return usagef("%s: %v (see \"bench help %s\")", fs.Name(), err, fs.Name())
+		return nil, usagef("%s: %v (see \"bench help %s\")", fs.Name(), err, fs.Name())
 	}
-	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q (see \"bench help %s\")",
-			fs.Name(), strings.Join(fs.Args(), " "), fs.Name())
+	for _, a := range fs.Args() {
+		if len(a) > 1 && a[0] == '-' {
+			return nil, usagef("%s: flag %s after the directories: flags go first (see \"bench help %s\")", fs.Name(), a, fs.Name())
+		}
 	}
-	return nil
+	return fs.Args(), nil
 }
