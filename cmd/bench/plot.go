@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ndisbench/ndisbench/results"
 	"github.com/ndisbench/ndisbench/results/plot"
@@ -68,11 +69,11 @@ func runPlot(_ context.Context, stdout, _ io.Writer, args []string) error {
 	}
 	formats, err := plot.ParseFormats(*formatFlag)
 	if err != nil {
-		return usagef("plot: flag -format: %v", err)
+		return usagef("plot: flag -format: %s", strings.TrimPrefix(err.Error(), "plot: "))
 	}
 	kinds, err := plot.ParseKinds(*kindFlag)
 	if err != nil {
-		return usagef("plot: flag -kind: %v", err)
+		return usagef("plot: flag -kind: %s", strings.TrimPrefix(err.Error(), "plot: "))
 	}
 	if len(dirs) == 0 {
 		return usagef("plot: no result directory given (see \"bench help plot\")")

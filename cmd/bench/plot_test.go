@@ -131,8 +131,8 @@ func TestPlotBadInputExits2(t *testing.T) {
 		{[]string{"plot", "-o", out, aFile}, "a-file: not a result directory"},                 // a file
 		{[]string{"plot", "-o", out, empty}, filepath.Join(empty, results.ResultFile)},         // no result.json
 		{[]string{"plot", "-o", out, broken}, filepath.Join(broken, results.ResultFile) + ":"}, // unreadable result.json
-		{[]string{"plot", "-o", out, "-format", "gif", good}, `-format: plot: unknown format "gif"`},
-		{[]string{"plot", "-o", out, "-kind", "spectra", good}, `-kind: plot: unknown kind "spectra"`},
+		{[]string{"plot", "-o", out, "-format", "gif", good}, `flag -format: unknown format "gif"`},
+		{[]string{"plot", "-o", out, "-kind", "spectra", good}, `flag -kind: unknown kind "spectra"`},
 		{[]string{"plot", good, "-o", out}, "flag -o after the directories"},         // flags go first
 		{[]string{"plot", "-o", aFile, good}, "-o: " + aFile + " exists and is not"}, // -o a file
 		{[]string{"plot", "-o", out, "-kind", "time", good}, "nothing to draw"},      // no .hlog: no over-time plot
