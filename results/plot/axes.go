@@ -24,16 +24,21 @@ type unitScale struct {
 	div  float64
 }
 
-// displayUnit returns the unit to show values of unit in, ref being a value typical
-// of the axis.
-func displayUnit(unit string, ref float64) unitScale {
+// displayUnit returns the unit to show values of unit in: ref is the top of a linear
+// axis (which reads best below 10 000 of its unit) or the middle of a log one (best
+// between 1 and 1000).
+func displayUnit(unit string, ref float64, log bool) unitScale {
 	if unit != metric.Nanoseconds {
 		return unitScale{unit, 1}
 	}
+	step := 1e4
+	if log {
+		step = 1e3
+	}
 	switch {
-	case ref >= 1e7:
+	case ref >= 1e3*step:
 		return unitScale{"ms", 1e6}
-	case ref >= 1e4:
+	case ref >= step:
 		return unitScale{"µs", 1e3}
 	}
 	return unitScale{"ns", 1}

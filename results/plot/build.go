@@ -165,11 +165,11 @@ func anyNonPositive(ss []Series) bool {
 // "<what> (<unit>)".
 func finishY(ss []Series, what, unit string) Axis {
 	lo, hi := yRange(ss)
-	ref := hi // the unit is the one of the middle of a log axis, of the top of a linear one
-	if lo > 0 && hi/lo >= logSpan && !anyNonPositive(ss) {
+	ref, log := hi, lo > 0 && hi/lo >= logSpan && !anyNonPositive(ss)
+	if log {
 		ref = math.Sqrt(lo * hi)
 	}
-	u := displayUnit(unit, ref)
+	u := displayUnit(unit, ref, log)
 	scaleY(ss, u.div)
 	lo, hi = yRange(ss)
 	return valueAxis(what+" ("+u.name+")", lo, hi, anyNonPositive(ss))

@@ -110,7 +110,7 @@ func (im Image) draw(w io.Writer) error {
 	for _, n := range f.Notes {
 		notes = append(notes, wrap(n, noteSty, inner)...)
 	}
-	cols := legendColumns(len(entries))
+	cols := legendColumns(entries, legendSty, inner)
 	rows := (len(entries) + cols - 1) / cols
 	rowH := legendSty.Height("Mg") + rowGap
 	noteH := noteSty.Height("Mg") + 1
@@ -143,7 +143,7 @@ func (im Image) draw(w io.Writer) error {
 		l.TextStyle.YAlign = draw.YBottom // entryHeight measures text above its baseline
 		l.Top, l.Left = true, true
 		l.Padding = rowGap
-		l.ThumbnailWidth = 28
+		l.ThumbnailWidth = thumbWidth
 		for _, e := range entries[min(col*rows, len(entries)):min((col+1)*rows, len(entries))] {
 			l.Add(e.label, e.thumbs...)
 		}
@@ -162,8 +162,12 @@ func (im Image) draw(w io.Writer) error {
 	return err
 }
 
-// rowGap is the space between two rows of the legend, in points.
-const rowGap = 3
+// rowGap is the space between two rows of the legend, and thumbWidth the width of an
+// entry's sample of its line, in points.
+const (
+	rowGap     = 3
+	thumbWidth = 28
+)
 
 // drawPlot draws p into area with f's axis labels, which it draws itself: gonum places
 // an axis label's box at the linear middle of the range, which on a log scale pads
@@ -196,15 +200,25 @@ func writeSVG(w io.Writer, c vg.CanvasWriterTo) error {
 	return err
 }
 
-// legendColumns returns how many columns n legend entries take.
-func legendColumns(n int) int {
-	switch {
+// legendColumns returns how many columns the legend's entries take in width w: one
+// for three entries or fewer, else two, or three for more than eight, as long as the
+// widest entry fits its column.
+func legendColumns(entries []legendEntry, sty text.Style, w vg.Length) int {
+	cols := 3
+	switch n := len(entries); {
 	case n <= 3:
-		return 1
+		cols = 1
 	case n <= 8:
-		return 2
+		cols = 2
 	}
-	return 3
+	var widest vg.Length
+	for _, e := range entries {
+		widest = max(widest, sty.Width(e.label))
+	}
+	for cols > 1 && w/vg.Length(cols) < widest+thumbWidth+sty.Width("  ") {
+		cols--
+	}
+	return cols
 }
 
 // wrap breaks s into lines no wider than w in sty.
