@@ -244,6 +244,11 @@ func TestRunInterruptedMidRunWritesWhatWasMeasured(t *testing.T) {
 		t.Fatalf("interrupted %v, %d runs, first interrupted %v", res.Interrupted, len(res.Runs), len(res.Runs) > 0 && res.Runs[0].Interrupted)
 	}
 	checkRunShape(t, res.Runs[0])
+	// The partial set has its page, which says what it is.
+	page, err := os.ReadFile(filepath.Join(dir, results.ReportFile))
+	if err != nil || !strings.Contains(string(page), "the scenario was interrupted: these are partial results") {
+		t.Errorf("report.html of an interrupted run: %v", err)
+	}
 }
 
 // checkRunShape checks what a written run holds however much this machine delivered in

@@ -112,7 +112,7 @@ func runIndex(res *results.Result, r *results.Run) int {
 }
 
 // repetitionsNote is the caption of figures with faint repetitions behind a median.
-const repetitionsNote = "Faint: each repetition; bold: their median, point by point, over the valid repetitions."
+const repetitionsNote = "Faint: each repetition; bold: their median, point by point, over the valid repetitions (over all when none is valid)."
 
 // anyRepeated reports whether a group has more than one repetition.
 func anyRepeated(gs []*group) bool {

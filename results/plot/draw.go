@@ -302,8 +302,8 @@ var lineWidths = [...]vg.Length{Normal: 1.4, Faint: 0.8, Bold: 2.2}
 // dashes are each Dash's pattern, in points.
 var dashes = [...][]vg.Length{Solid: nil, Dashed: {6, 3}, Dotted: {1.5, 2.5}, DashDot: {6, 2, 1.5, 2}}
 
-// glyphs are each Glyph's shape.
-var glyphs = [...]draw.GlyphDrawer{Circle: draw.CircleGlyph{}, Triangle: draw.TriangleGlyph{}, Square: draw.SquareGlyph{}, Ring: draw.RingGlyph{}, Cross: draw.CrossGlyph{}}
+// glyphs are each Glyph's shape: filled, but for the ring and the cross.
+var glyphs = [...]draw.GlyphDrawer{Circle: draw.CircleGlyph{}, Triangle: draw.PyramidGlyph{}, Square: draw.BoxGlyph{}, Ring: draw.RingGlyph{}, Cross: draw.CrossGlyph{}}
 
 // plotters returns the gonum plotters that draw s. A series without points draws
 // nothing, but for its legend entry.

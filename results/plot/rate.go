@@ -87,7 +87,7 @@ func perRunFigure(srcs []*Source, gs []*group, names []string, name, what, yLabe
 	_, hi := yRange(f.Series)
 	f.Y = linearAxis(yLabel, 0, hi*headroom)
 	if anyRepeated(gs) {
-		f.Notes = append(f.Notes, "Marker: the median over the valid repetitions; bar: their min–max.")
+		f.Notes = append(f.Notes, "Marker: the median over the valid repetitions (over all when none is valid); bar: their min–max.")
 	}
 	return f
 }
@@ -168,7 +168,7 @@ func loadFigure(srcs []*Source, gs []*group) *Figure {
 	f.X = linearAxis("offered (Mpps)", 0, xHi)
 	f.Y = finishY(f.Series, "packet_latency, loss-aware", metric.Nanoseconds)
 	f.Notes = append(f.Notes, meaning(metric.PacketLatency),
-		"Loss-aware: a dropped packet counts as worse than any delivered one. Marker: the median over the valid repetitions; bar: their min–max.")
+		"Loss-aware: a dropped packet counts as worse than any delivered one. Marker: the median over the valid repetitions (over all when none is valid); bar: their min–max.")
 	if len(lost) > 0 {
 		f.Notes = append(f.Notes, "Lost (more than 100−p% of the packets dropped), not drawn: "+strings.Join(lost, ", ")+".")
 	}

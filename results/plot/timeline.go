@@ -183,7 +183,7 @@ func timeFigure(srcs []*Source, src *Source, gs []*group, si int, logs map[*resu
 		f.Notes = append(f.Notes, "Over time packet_latency holds the delivered packets only: the log has no drops per interval.")
 	}
 	if anyRepeated(gs) {
-		f.Notes = append(f.Notes, "Faint: each repetition; bold: their median, interval by interval, over the valid repetitions.")
+		f.Notes = append(f.Notes, "Faint: each repetition; bold: their median, interval by interval, over the valid repetitions (over all when none is valid).")
 	}
 	if len(missing) > 0 {
 		f.Notes = append(f.Notes, "No interval log: "+strings.Join(missing, ", ")+".")

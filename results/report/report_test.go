@@ -222,3 +222,17 @@ func TestOffPageFinds(t *testing.T) {
 		}
 	}
 }
+
+// TestPageSurvivesAPanic checks that a page whose data makes the report panic (here a
+// source without a result, which no caller makes) is still written, with the caller's
+// sections and what went wrong.
+func TestPageSurvivesAPanic(t *testing.T) {
+	var buf bytes.Buffer
+	p := &Page{Sources: []*plot.Source{{Dir: t.TempDir()}}, Sections: []Section{{"Headline", "kept"}}}
+	if _, err := p.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if page := buf.String(); !strings.Contains(page, "The report could not be built:") || !strings.Contains(page, "kept") {
+		t.Errorf("page:\n%s", page)
+	}
+}
