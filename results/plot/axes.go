@@ -1,7 +1,6 @@
 package plot
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -144,6 +143,3 @@ func percentileLabel(k int) string {
 
 // percentileName names a percentile as the tables do: "p99.9".
 func percentileName(p float64) string { return "p" + strconv.FormatFloat(p, 'f', -1, 64) }
-
-// pct formats a percentage to two decimals: "5.07%".
-func pct(v float64) string { return fmt.Sprintf("%.2f%%", v) }

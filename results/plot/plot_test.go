@@ -344,3 +344,16 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("Open(bad result.json): %v", err)
 	}
 }
+
+func TestLostLabel(t *testing.T) {
+	for d, want := range map[float64]string{
+		4.75:    "4.75% dropped: lost above 95.25%",     // two decimals
+		0.35:    "0.35% dropped: lost above 99.65%",     // still two
+		0.00213: "0.0021% dropped: lost above 99.9979%", // enough not to read 0.00% and 100.00%
+		100:     "100.00% dropped: lost above 0.00%",    // nothing delivered
+	} {
+		if got := lostLabel(d); got != want {
+			t.Errorf("lostLabel(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

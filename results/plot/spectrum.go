@@ -144,7 +144,7 @@ func spectrumFigure(srcs []*Source, gs []*group, name string) *Figure {
 		label := g.label()
 		if d := median(dropPcts); d > 0 {
 			anyDrops = true
-			label += fmt.Sprintf(", %s dropped: lost above %s", pct(d), pct(100-d))
+			label += ", " + lostLabel(d)
 		}
 		if isClamped {
 			label += ", clamped at the ceiling"
@@ -224,4 +224,12 @@ func curvePoints(grid []float64, c curve) []Point {
 		ps = append(ps, Point{X: grid[i], Y: y, Lo: y, Hi: y})
 	}
 	return ps
+}
+
+// lostLabel says how many packets were dropped, d percent, and from which percentile on
+// the latency is lost, with the decimals a small d needs: "0.0021% dropped: lost above
+// 99.9979%".
+func lostLabel(d float64) string {
+	prec := max(2, 1-int(math.Floor(math.Log10(d))))
+	return fmt.Sprintf("%.*f%% dropped: lost above %.*f%%", prec, d, prec, 100-d)
 }
