@@ -25,6 +25,9 @@ const (
 	BenchFile  = "bench.txt"
 	HGRMExt    = ".hgrm"
 	HLogExt    = ".hlog"
+	// ReportFile is the offline page of a result set (package results/report), which
+	// Output.Extra writes.
+	ReportFile = "report.html"
 )
 
 // tempPrefix and tempMarker make the names of temporary files and directories: hidden,
@@ -118,10 +121,23 @@ type Output struct {
 	// (Dir.IntervalLog), in place of Intervals: IntervalLogs[i] becomes Result.Runs[i]'s
 	// .hlog (renamed, not rewritten); one entry per run. Not with Intervals.
 	IntervalLogs []*IntervalLogStream
+	// Extra holds files made from the set itself, written after every other file (see
+	// ExtraFile): report.html.
+	Extra []ExtraFile
 	// Replace allows WriteDir to replace a directory that holds a previous result set:
-	// only result.json, bench.txt and .hgrm and .hlog files, result.json among them.
-	// Other non-empty directories are never replaced.
+	// only result.json, bench.txt, report.html and .hgrm and .hlog files, result.json
+	// among them. Other non-empty directories are never replaced.
 	Replace bool
+}
+
+// ExtraFile is a file of a result set made from the set's other files: Write writes it
+// to w, and may read the rest of the set, complete, in dir (the set's temporary
+// directory, until it is moved into place; the file being written is there too). An
+// error from Write fails the whole set: a writer that may fail on odd data (a plot)
+// says so in its file instead.
+type ExtraFile struct {
+	Name  string // ReportFile: the one name allowed, so that Replace knows it
+	Write func(w io.Writer, dir string) error
 }
 
 // RunStem returns the file-name stem of res.Runs[i]: its name when no other run of res
@@ -144,8 +160,8 @@ func RunStem(res *Result, i int) string {
 }
 
 // WriteDir writes out's result set into the directory path: result.json, bench.txt,
-// <run>.<histogram>.hgrm for every histogram of every run (see RunStem and HGRMScale) and,
-// when out.Intervals is set, <run>.hlog for every run.
+// <run>.<histogram>.hgrm for every histogram of every run (see RunStem and HGRMScale),
+// when out.Intervals is set, <run>.hlog for every run, and out.Extra's files last.
 //
 // It writes atomically as a whole: every file goes into a temporary directory beside path
 // (".<name>.tmp-*"), each synced, and that directory is renamed to path only when all are
@@ -183,6 +199,11 @@ func checkOutput(path string, out *Output) error {
 	}
 	if out.IntervalLogs != nil && (out.Intervals != nil || len(out.IntervalLogs) != len(res.Runs)) {
 		return fmt.Errorf("results: write dir %s: %d streamed interval logs for %d runs (and none in memory)", path, len(out.IntervalLogs), len(res.Runs))
+	}
+	for i, x := range out.Extra {
+		if x.Name != ReportFile || x.Write == nil || slices.ContainsFunc(out.Extra[:i], func(y ExtraFile) bool { return y.Name == x.Name }) {
+			return fmt.Errorf("results: write dir %s: extra file %q: want one %s with a writer", path, x.Name, ReportFile)
+		}
 	}
 	return nil
 }
@@ -323,7 +344,7 @@ func checkDestination(path string, replace bool) (bool, error) {
 }
 
 func isResultFileName(n string) bool {
-	return n == ResultFile || n == BenchFile || strings.HasSuffix(n, HGRMExt) || strings.HasSuffix(n, HLogExt)
+	return n == ResultFile || n == BenchFile || n == ReportFile || strings.HasSuffix(n, HGRMExt) || strings.HasSuffix(n, HLogExt)
 }
 
 // moveIntoPlace renames the finished directory tmp to path, first moving a previous
@@ -430,8 +451,17 @@ func writeSet(dir string, out *Output) error {
 	if err := create(BenchFile, func(w io.Writer) error { return WriteBench(w, res) }); err != nil {
 		return err
 	}
-	return create(ResultFile, func(w io.Writer) error {
+	err := create(ResultFile, func(w io.Writer) error {
 		_, err := res.WriteTo(w)
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	for _, x := range out.Extra {
+		if err := create(x.Name, func(w io.Writer) error { return x.Write(w, dir) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -223,6 +223,14 @@ func TestWriteDirFailureLeavesNothing(t *testing.T) {
 			out.Result.Runs[3].Name, out.Result.Runs[3].Repetition = "line.r1", 0
 			out.Intervals = append(out.Intervals, nil)
 		}, `both write files named "line.r1"`},
+		// An extra file whose writer fails fails the set, after every other file.
+		{"extra fails", func(out *Output) {
+			out.Extra = []ExtraFile{{ReportFile, func(io.Writer, string) error { return errors.New("no plot") }}}
+		}, "report.html: no plot"},
+		// An extra file of another name: Replace would not know it.
+		{"extra name", func(out *Output) {
+			out.Extra = []ExtraFile{{"notes.md", func(io.Writer, string) error { return nil }}}
+		}, `extra file "notes.md"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -237,6 +245,36 @@ func TestWriteDirFailureLeavesNothing(t *testing.T) {
 				t.Errorf("a failed write left %q", names)
 			}
 		})
+	}
+}
+
+// TestWriteDirExtraFile checks that an extra file is written last, with the rest of
+// the set complete in the directory it is given, and that a set with one is replaced
+// as a whole.
+func TestWriteDirExtraFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "out")
+	for _, replace := range []bool{false, true} {
+		out := sampleOutput(t)
+		out.Replace = replace
+		var saw []string
+		out.Extra = []ExtraFile{{ReportFile, func(w io.Writer, dir string) error {
+			saw = slices.DeleteFunc(dirNames(t, dir), func(n string) bool { return n == ReportFile }) // itself, being written
+			if _, err := ReadFile(filepath.Join(dir, ResultFile)); err != nil {
+				return err
+			}
+			_, err := io.WriteString(w, "<!doctype html>")
+			return err
+		}}}
+		if err := WriteDir(path, out); err != nil {
+			t.Fatalf("replace %v: %v", replace, err)
+		}
+		names := dirNames(t, path)
+		if want := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == ReportFile }); !slices.Equal(saw, want) {
+			t.Errorf("replace %v: the writer saw %q, want the whole set %q", replace, saw, want)
+		}
+		if b, err := os.ReadFile(filepath.Join(path, ReportFile)); err != nil || string(b) != "<!doctype html>" {
+			t.Errorf("replace %v: report.html %q, %v", replace, b, err)
+		}
 	}
 }
 

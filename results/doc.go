@@ -13,6 +13,8 @@
 //	<run>.hlog                  IntervalLogWriter: one tagged interval histogram per
 //	                            histogram per interval (one second by convention)
 //	bench.txt                   WriteBench: one Go benchmark line per run and repetition
+//	report.html                 package results/report, through Output.Extra: the offline
+//	                            page of the set, its plots inline
 //
 // WriteDir writes all of them at once and atomically: into a temporary directory beside
 // the destination, each file synced, then renamed into place, so a reader never finds a

@@ -87,7 +87,7 @@ func (l LossAware) Percentile(p float64) (v int64, lost bool) {
 	if n == 0 {
 		return 0, false
 	}
-	if l.lost(p, n) {
+	if l.Delivered == 0 || l.lost(p, n) { // the first: p below lost's 1e-4 precision
 		return 0, true
 	}
 	rank := int64(p/100*float64(n) + 0.5) // HdrHistogram's rank (percentileRank)
@@ -99,47 +99,6 @@ func (l LossAware) Percentile(p float64) (v int64, lost bool) {
 		}
 	}
 	return l.h.Max(), false // not reached: the bars add up to Delivered
-}
-
-// Percentiles returns Percentile of each of ps (ascending, each in (0, 100]) in one
-// pass over the histogram: v[i], lost[i] are Percentile(ps[i])'s.
-func (l LossAware) Percentiles(ps []float64) (v []int64, lost []bool) {
-	v, lost = make([]int64, len(ps)), make([]bool, len(ps))
-	n := l.Delivered + l.Dropped
-	ranks := make([]int64, len(ps))
-	for i, p := range ps {
-		if !(p > 0 && p <= 100) || (i > 0 && p < ps[i-1]) {
-			panic(fmt.Sprintf("results: loss-aware percentiles %v: want ascending, in (0, 100]", ps))
-		}
-		if n == 0 {
-			ranks[i] = -1
-			continue
-		}
-		if lost[i] = l.lost(p, n); lost[i] {
-			ranks[i] = -1
-			continue
-		}
-		ranks[i] = min(max(int64(p/100*float64(n)+0.5), 1), l.Delivered) // as Percentile
-	}
-	i := 0
-	for i < len(ranks) && ranks[i] < 0 {
-		i++
-	}
-	if i == len(ranks) {
-		return v, lost
-	}
-	var seen int64
-	for _, b := range l.h.Distribution() {
-		seen += b.Count
-		for i < len(ranks) && ranks[i] >= 0 && seen >= ranks[i] {
-			v[i] = b.To
-			i++
-		}
-		if i == len(ranks) || ranks[i] < 0 {
-			break // a lost percentile lies above every delivered one, so the rest are lost too
-		}
-	}
-	return v, lost
 }
 
 // lost reports whether delivered/n < p/100, exactly: p is taken to 1e-4 and both sides
@@ -215,4 +174,38 @@ func (l LossAware) Stat(name string) (v int64, lost, ok bool) {
 		return v, lost, true
 	}
 	return 0, false, false
+}
+
+// Percentiles returns Percentile of each of ps in one walk over the histogram, for a
+// spectrum of many points: vs[i], lost[i] = Percentile(ps[i]), except that p may be 0
+// (the lowest delivered value, lost only when every packet was dropped). ps must be in
+// increasing order within [0, 100]; otherwise it panics.
+func (l LossAware) Percentiles(ps []float64) (vs []int64, lost []bool) {
+	vs, lost = make([]int64, len(ps)), make([]bool, len(ps))
+	n := l.Delivered + l.Dropped
+	var bars []hdrhistogram.Bar
+	if l.h != nil && l.Delivered > 0 {
+		bars = l.h.Distribution()
+	}
+	b, seen := 0, int64(0) // bars[:b] are counted in seen
+	for i, p := range ps {
+		if !(p >= 0 && p <= 100) || i > 0 && p < ps[i-1] {
+			panic(fmt.Sprintf("results: loss-aware percentiles: %v is out of order or outside [0, 100]", p))
+		}
+		switch {
+		case n == 0:
+			continue
+		case l.Delivered == 0 || p > 0 && l.lost(p, n):
+			lost[i] = true
+			continue
+		}
+		rank := int64(p/100*float64(n) + 0.5)
+		rank = min(max(rank, 1), l.Delivered)
+		for seen < rank && b < len(bars) { // at least once: rank ≥ 1
+			seen += bars[b].Count
+			b++
+		}
+		vs[i] = bars[b-1].To // the bar where the count reached rank
+	}
+	return vs, lost
 }

@@ -214,3 +214,37 @@ func TestPercentilesIsPercentile(t *testing.T) {
 		t.Errorf("empty: %v %v", v, lost)
 	}
 }
+
+// FuzzLossAwarePercentiles checks that the one-walk Percentiles agrees with Percentile
+// point by point, whatever the values and the drops.
+func FuzzLossAwarePercentiles(f *testing.F) {
+	f.Add([]byte{1, 2, 3, 200, 7}, uint16(0))
+	f.Add([]byte{9}, uint16(3))
+	f.Add([]byte{}, uint16(5))
+	f.Add([]byte{255, 0, 1, 1, 1, 1, 1, 1, 1, 1}, uint16(1))
+	f.Fuzz(func(t *testing.T, values []byte, dropped uint16) {
+		var h *hdrhistogram.Histogram
+		if len(values) > 0 {
+			h = hdrhistogram.New(1, 10e9, 3)
+			for i, v := range values {
+				_ = h.RecordValues(int64(v)*int64(i+1)*37, int64(v%5)+1)
+			}
+		}
+		l := NewLossAware(h, int64(dropped))
+		ps := []float64{0, 1e-4, 1, 10, 25, 50, 50, 75, 90, 99, 99.5, 99.9, 99.99, 99.999, 100}
+		vs, lost := l.Percentiles(ps)
+		for i, p := range ps {
+			q := p
+			if p == 0 {
+				q = 1e-12 // rank 1, as p0's: the lowest delivered value's bucket
+			}
+			v, lo := l.Percentile(q)
+			if p == 0 && l.Delivered == 0 {
+				lo = l.Dropped > 0 // lost only when every packet was dropped
+			}
+			if v != vs[i] || lo != lost[i] {
+				t.Errorf("p%v: Percentiles %d lost %v, Percentile %d lost %v", p, vs[i], lost[i], v, lo)
+			}
+		}
+	})
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A short run of the CLI that checks what it prints, what it writes, and that bad input
-# exits 2 and writes nothing. Used by .ci/run; runnable by hand.
+# exits 2 and writes nothing. Used by .ci/run; runnable by hand. With SMOKE_REPORT=FILE
+# it copies the run's report.html there, for scripts/check-report.sh to open in a browser.
 #
 # It checks structure and invariants, never how much a run delivered or how fast: the
 # machine may be busy. For the same reason a bench run may exit 3 (a run the host
@@ -74,7 +75,7 @@ cat "$tmp/run.txt"
 for w in msix line achieved headline "wrote $tmp/run"; do
   grep -q "$w" "$tmp/run.txt" || { echo "bench run's table lacks $w"; exit 1; }
 done
-for f in result.json bench.txt msix.hlog line.hlog msix.packet_latency.hgrm line.isr_to_dpc.hgrm; do
+for f in result.json bench.txt report.html msix.hlog line.hlog msix.packet_latency.hgrm line.isr_to_dpc.hgrm; do
   [ -s "$tmp/run/$f" ] || { echo "bench run did not write $f"; exit 1; }
 done
 grep -q '^#\[Histogram log format version 1.3\]' "$tmp/run/msix.hlog"
@@ -105,6 +106,26 @@ print("result.json ok")
 PY
 fi
 
+echo "report.html and bench plot"
+for k in spectrum time batch rate; do
+  grep -q "data-plot=\"$k\." "$tmp/run/report.html" || { echo "report.html has no $k plot"; exit 1; }
+done
+if grep -qE 'https?://' "$tmp/run/report.html"; then
+  echo "report.html holds a URL: $(grep -oE '.{0,30}https?://.{0,30}' "$tmp/run/report.html" | head -1)"; exit 1
+fi
+if [ -n "${SMOKE_REPORT:-}" ]; then
+  cp "$tmp/run/report.html" "$SMOKE_REPORT"
+fi
+"$tmp/bench" plot -o "$tmp/plots" "$tmp/run" >"$tmp/plot.txt"
+for f in spectrum.packet_latency time.packet_latency batch.dpc_batch_size rate.achieved; do
+  for ext in png svg; do
+    [ -s "$tmp/plots/$f.$ext" ] || { echo "bench plot did not write $f.$ext"; cat "$tmp/plot.txt"; exit 1; }
+  done
+done
+head -c 8 "$tmp/plots/rate.achieved.png" | od -An -c | grep -q 'P   N   G' || { echo "rate.achieved.png is not a PNG"; exit 1; }
+grep -q '<svg' "$tmp/plots/rate.achieved.svg"
+echo "bench plot: $(wc -l <"$tmp/plot.txt") images"
+
 echo "bench run -replay: the same configuration again"
 measure /dev/null run -duration 200ms -warmup 20ms -rate 100000 -o "$tmp/a"
 measure /dev/null run -replay "$tmp/a/result.json" -o "$tmp/b"
@@ -120,6 +141,14 @@ assert a["scenario"] == b["scenario"]
 print("replayed configs identical:", ", ".join(sorted(ca)))
 PY
 fi
+
+echo "bench plot of two directories, bench report"
+"$tmp/bench" plot -format svg -kind spectrum,rate -o "$tmp/plots2" "$tmp/a" "$tmp/b" >/dev/null
+grep -q '>a msix' "$tmp/plots2/spectrum.isr_to_dpc.svg" && grep -q '>b msix' "$tmp/plots2/spectrum.isr_to_dpc.svg" ||
+  { echo "the two directories' plot does not name a and b's runs"; exit 1; }
+rm "$tmp/b/report.html"
+"$tmp/bench" report "$tmp/b" | grep -q "wrote $tmp/b/report.html"
+[ -s "$tmp/b/report.html" ]
 
 echo "bench run -driver minimal"
 measure "$tmp/minimal.txt" run -driver minimal -duration 200ms -warmup 20ms -rate 100000 -o "$tmp/minimal"
@@ -182,4 +211,10 @@ expect_usage_error run -trace "$tmp/never.json" -trace-window -1ms -o "$tmp/neve
 expect_usage_error run -trace "$tmp/never.json" -trace-at nonsense -o "$tmp/never"
 expect_usage_error run -trace "$tmp/a-file/t.json" -o "$tmp/never"
 [ ! -e "$tmp/never.json" ] || { echo "a refused run wrote its trace"; exit 1; }
+expect_usage_error plot -o "$tmp/never" "$tmp/nosuch"
+expect_usage_error plot -o "$tmp/never" "$tmp/a-file"
+expect_usage_error plot -format gif -o "$tmp/never" "$tmp/a"
+expect_usage_error plot -kind spectra -o "$tmp/never" "$tmp/a"
+expect_usage_error plot -o "$tmp/never"
+expect_usage_error report "$tmp/never"
 echo "smoke: ok"

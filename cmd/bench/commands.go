@@ -24,6 +24,8 @@ var commands = map[string]command{
 	"compare":   compareCommand,
 	"run":       runCommand,
 	"list":      listCommand,
+	"plot":      plotCommand,
+	"report":    reportCommand,
 	"version":   versionCommand,
 }
 
@@ -99,6 +101,21 @@ func parseInterspersed(fs *flag.FlagSet, usage string, stdout io.Writer, args []
 		}
 		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
 	}
+}
+
+// parseFlagsArgs is parseFlags for a command that takes arguments after its flags
+// (bench plot DIR...): it returns them. A flag among them is refused, as the flag
+// package would take it for an argument.
+func parseFlagsArgs(fs *flag.FlagSet, usage string, stdout io.Writer, args []string) ([]string, error) {
+	if err := parseFlagsOnly(fs, usage, stdout, args); err != nil {
+		return nil, err
+	}
+	for _, a := range fs.Args() {
+		if len(a) > 1 && a[0] == '-' {
+			return nil, usagef("%s: flag %s after the directories: flags go first (see \"bench help %s\")", fs.Name(), a, fs.Name())
+		}
+	}
+	return fs.Args(), nil
 }
 
 // parseFlagsOnly parses the flags of args into fs, leaving the arguments after them in

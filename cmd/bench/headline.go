@@ -29,8 +29,11 @@ const keptUpShare = 0.99
 func writeHeadline(w io.Writer, def *scenarioDef, res *results.Result) {
 	if len(def.Headline) == 0 {
 		why := `its file declares none (key "headline")`
-		if def.replay {
+		switch {
+		case def.replay:
 			why = "a replay reruns runs, not a scenario file's headline"
+		case def.noHeadline != "":
+			why = def.noHeadline
 		}
 		fmt.Fprintf(w, "headline: none: %s\n", why)
 		return

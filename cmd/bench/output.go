@@ -77,6 +77,14 @@ func (p *progress) finish() {
 // printRunTable prints what the runs had in common, one row per run with what differed
 // between them, and the scenario's headline.
 func printRunTable(w io.Writer, def *scenarioDef, res *results.Result) {
+	writeRunSummary(w, def, res)
+	fmt.Fprintln(w)
+	writeHeadline(w, def, res)
+}
+
+// writeRunSummary prints the run table with its header: what the runs had in common,
+// and one row per run with what differed between them.
+func writeRunSummary(w io.Writer, def *scenarioDef, res *results.Result) {
 	title := "scenario " + res.Scenario
 	if def.Summary != "" {
 		title += ": " + def.Summary
@@ -92,8 +100,6 @@ func printRunTable(w io.Writer, def *scenarioDef, res *results.Result) {
 	fmt.Fprintf(w, "%s\n%s; machine: %d CPUs, GOMAXPROCS %d, clock %.0f ns/read\n%s\n\n",
 		title, strings.Join(common, ", "), res.Env.NumCPU, res.Env.GOMAXPROCS, res.Env.ClockCostNs, hostLine(res))
 	writeTable(w, res, perRun)
-	fmt.Fprintln(w)
-	writeHeadline(w, def, res)
 }
 
 // column is one column of the run table: two heading lines and a cell per run.

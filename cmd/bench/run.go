@@ -65,7 +65,9 @@ func runUsage() string {
 Run runs a scenario: for each of its runs, open-loop traffic goes through the simulated
 NIC, its interrupts (MSI-X, MSI or a line), a driver's ISRs and DPCs on CPU-pinned vCPUs,
 up to a stack that checks every packet. It prints a table and a headline, and writes into
--o: result.json, one .hgrm per run and histogram, one .hlog per run, and bench.txt.
+-o: result.json, one .hgrm per run and histogram, one .hlog per run, bench.txt, and
+report.html, a page with all of it and every plot that opens without a network (bench
+report rewrites it, bench plot draws the plots as images).
 
 What to run (one of; default: -scenario msi-vs-line):
   -scenario NAME     a built-in scenario (see "bench list")
@@ -439,7 +441,10 @@ plan:
 		}
 		return errInterrupted
 	}
-	if err := out.Commit(&results.Output{Result: res, IntervalLogs: logs}); err != nil {
+	// report.html is drawn from the set as it is committed, after every run: it costs
+	// the runs nothing, and a plot that cannot be drawn is named on the page.
+	set := &results.Output{Result: res, IntervalLogs: logs, Extra: []results.ExtraFile{reportFile(def, res)}}
+	if err := out.Commit(set); err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	if lateTrace != nil {
@@ -457,7 +462,7 @@ plan:
 		}
 	} else {
 		printRunTable(stdout, def, res)
-		fmt.Fprintf(stdout, "\nwrote %s\n", dir)
+		fmt.Fprintf(stdout, "\nwrote %s; its plots are in %s\n", dir, filepath.Join(dir, results.ReportFile))
 	}
 	if failed != nil {
 		return fmt.Errorf("%w (the runs before it are written to %s)", failed, dir)

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func TestRunWritesEveryKindOfFile(t *testing.T) {
 	if got := strings.Join(names, " "); got != "msix line msix line" {
 		t.Errorf("runs %q, want the repetitions interleaved: msix line msix line", got)
 	}
-	for _, f := range []string{"msix.r0.packet_latency.hgrm", "line.r1.isr_to_dpc.hgrm", "msix.r1.hlog", results.BenchFile} {
+	for _, f := range []string{"msix.r0.packet_latency.hgrm", "line.r1.isr_to_dpc.hgrm", "msix.r1.hlog", results.BenchFile, results.ReportFile} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
 			t.Errorf("%s: missing or empty (%v)", f, err)
 		}
@@ -67,6 +68,40 @@ func TestRunWritesEveryKindOfFile(t *testing.T) {
 	bench, _ := os.ReadFile(filepath.Join(dir, results.BenchFile))
 	if !strings.Contains(string(bench), "BenchmarkNdis/scenario=msi-vs-line/run=msix") || !strings.Contains(string(bench), " achieved-pps") {
 		t.Errorf("bench.txt:\n%s", bench)
+	}
+	checkRunReport(t, dir, out)
+	// bench plot on what bench run wrote: the four kinds, as PNG and SVG.
+	plots := filepath.Join(t.TempDir(), "plots")
+	if _, stderr, code := runCLI("plot", "-o", plots, dir); code != 0 {
+		t.Fatalf("bench plot: exit %d: %s", code, stderr)
+	}
+	names = checkImages(t, plots)
+	for _, want := range []string{"spectrum.packet_latency", "time.packet_latency", "batch.dpc_batch_size", "rate.achieved"} {
+		if !slices.Contains(names, want+".png") || !slices.Contains(names, want+".svg") {
+			t.Errorf("bench plot wrote no %s.png and .svg: %q", want, names)
+		}
+	}
+}
+
+// checkRunReport checks the report.html bench run wrote into dir, its stdout out: the
+// table and the headline as printed, and a plot of each kind.
+func checkRunReport(t *testing.T, dir, out string) {
+	t.Helper()
+	page, err := os.ReadFile(filepath.Join(dir, results.ReportFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "its plots are in "+filepath.Join(dir, results.ReportFile)) {
+		t.Errorf("stdout does not name report.html:\n%s", out)
+	}
+	for _, want := range []string{"<h2>Headline</h2>", "<h2>Runs</h2>", "ISR→DPC",
+		`data-plot="spectrum.packet_latency"`, `data-plot="time.packet_latency"`, `data-plot="batch.dpc_batch_size"`, `data-plot="rate.achieved"`} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	if strings.Contains(string(page), "could not be drawn") {
+		t.Errorf("report.html says a plot could not be drawn")
 	}
 }
 
@@ -209,6 +244,11 @@ func TestRunInterruptedMidRunWritesWhatWasMeasured(t *testing.T) {
 		t.Fatalf("interrupted %v, %d runs, first interrupted %v", res.Interrupted, len(res.Runs), len(res.Runs) > 0 && res.Runs[0].Interrupted)
 	}
 	checkRunShape(t, res.Runs[0])
+	// The partial set has its page, which says what it is.
+	page, err := os.ReadFile(filepath.Join(dir, results.ReportFile))
+	if err != nil || !strings.Contains(string(page), "the scenario was interrupted: these are partial results") {
+		t.Errorf("report.html of an interrupted run: %v", err)
+	}
 }
 
 // checkRunShape checks what a written run holds however much this machine delivered in

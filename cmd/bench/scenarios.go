@@ -25,6 +25,9 @@ type scenarioDef struct {
 	*scenario.File
 	source string // for errors and the table's title: "scenario throttle", "file x.yaml", "replay of A/result.json"
 	replay bool   // every run sets every key: scenario flags are refused
+	// noHeadline says why there is no headline when the file is not known (a report of
+	// a result whose scenario is no built-in); "" otherwise.
+	noHeadline string
 }
 
 // params describes the runs for "bench list": "msix (mode=msix), line (mode=line)".
