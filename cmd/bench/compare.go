@@ -13,6 +13,8 @@ import (
 	"github.com/ndisbench/ndisbench/nicmodel/scenario"
 	"github.com/ndisbench/ndisbench/results"
 	"github.com/ndisbench/ndisbench/results/compare"
+	"github.com/ndisbench/ndisbench/results/plot"
+	"github.com/ndisbench/ndisbench/results/report"
 )
 
 var compareCommand = command{
@@ -67,6 +69,9 @@ Flags:
                          text table
   -color WHEN            colour the text table's verdicts: auto (a terminal, and
                          NO_COLOR unset), always or never (default auto)
+  -html FILE             also write the comparison as one self-contained HTML page
+                         (atomically): the table, then base and new overlaid in the
+                         percentile spectra, batch sizes and rates (see bench report)
   -all                   the text table lists the figures that are not gated too
                          (markdown and json always hold them)
 
@@ -117,6 +122,7 @@ type compareFlags struct {
 	force, allow   bool
 	all            bool
 	format, out    string
+	html           string
 	color          string
 }
 
@@ -139,6 +145,7 @@ func runCompare(_ context.Context, stdout, stderr io.Writer, args []string) erro
 	fs.BoolVar(&f.all, "all", false, "")
 	fs.StringVar(&f.format, "format", f.format, "")
 	fs.StringVar(&f.out, "o", "", "")
+	fs.StringVar(&f.html, "html", "", "")
 	fs.StringVar(&f.color, "color", f.color, "")
 	pos, err := parseInterspersed(fs, compareUsage, stdout, args)
 	if err != nil {
@@ -189,6 +196,12 @@ func runCompare(_ context.Context, stdout, stderr io.Writer, args []string) erro
 	}
 	if err != nil {
 		return fmt.Errorf("compare: %w", err)
+	}
+	if f.html != "" {
+		if err := writeCompareHTML(f.html, rep, sides); err != nil {
+			return usagef("compare: flag -html: %v", err)
+		}
+		fmt.Fprintf(stdout, "wrote %s\n", f.html)
 	}
 	switch rep.Verdict {
 	case compare.Regression:
@@ -267,4 +280,28 @@ func splitList(arg string) ([]string, error) {
 func isTerminalWriter(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	return ok && isTerminal(f)
+}
+
+// writeCompareHTML writes the comparison as a report page: its text table, then each
+// side drawn as one set (compare.Side.Merged), base and new overlaid. The plots over
+// time are left out: they belong to one invocation's intervals, not to a side.
+func writeCompareHTML(path string, rep *compare.Report, sides [2]*compare.Side) error {
+	var table strings.Builder
+	if err := rep.WriteText(&table, false, false); err != nil {
+		return err
+	}
+	srcs := []*plot.Source{
+		{Label: "base", Result: sides[0].Merged()},
+		{Label: "new", Result: sides[1].Merged()},
+	}
+	page := &report.Page{
+		Title:    "ndisbench compare: " + rep.Headline(),
+		Sources:  srcs,
+		Sections: []report.Section{{Heading: "Comparison", Text: table.String()}},
+		Kinds:    []plot.Kind{plot.Spectrum, plot.Batch, plot.Rate},
+	}
+	return results.WriteFileAtomic(path, func(w io.Writer) error {
+		_, err := page.WriteTo(w)
+		return err
+	})
 }

@@ -140,6 +140,34 @@ func TestCompareOutputFile(t *testing.T) {
 	}
 }
 
+// TestCompareHTML: -html writes the comparison as one offline page, the table and
+// the plots of both sides inline; a path that cannot be written exits 2.
+func TestCompareHTML(t *testing.T) {
+	dir := t.TempDir()
+	base := compareSide(t, filepath.Join(dir, "base"), 5, 1000, "")
+	new := compareSide(t, filepath.Join(dir, "new"), 5, 1500, "")
+	page := filepath.Join(dir, "compare.html")
+	out, stderr, code := runCLI("compare", "-html", page, base, new)
+	b, err := os.ReadFile(page)
+	if code != 1 || err != nil {
+		t.Fatalf("exit %d, %v: %s", code, err, stderr)
+	}
+	for _, want := range []string{"<svg ", "base msix", "new msix", "packet_latency.p99", "Comparison"} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("compare.html lacks %q", want)
+		}
+	}
+	if strings.Contains(string(b), "http://") || strings.Contains(string(b), "https://") {
+		t.Error("compare.html names a network address")
+	}
+	if !strings.Contains(out, "wrote "+page) {
+		t.Errorf("stdout does not say it wrote the page:\n%s", out)
+	}
+	if _, stderr, code := runCLI("compare", "-html", filepath.Join(dir, "nosuch", "c.html"), base, new); code != 2 || !strings.Contains(stderr, "-html") {
+		t.Errorf("unwritable -html: exit %d, %s", code, stderr)
+	}
+}
+
 // TestCompareBadInputExits2: each bad input exits 2 naming the file, flag or key, and
 // writes no -o file.
 func TestCompareBadInputExits2(t *testing.T) {

@@ -442,3 +442,28 @@ func TestPlacementForced(t *testing.T) {
 		t.Errorf("-force: compared %v, mismatches %q", run.Compared, run.Mismatches)
 	}
 }
+
+// TestMerged: a side of two files merges into one result whose repetitions of each run
+// are numbered across the files, every run kept in order.
+func TestMerged(t *testing.T) {
+	a, b := fakeResult(t, 1, 2, two(baseModel), "msix", "line"), fakeResult(t, 2, 3, two(baseModel), "msix", "line")
+	m := side(a, b).Merged()
+	if len(m.Runs) != 10 {
+		t.Fatalf("%d runs, want 10", len(m.Runs))
+	}
+	reps := map[string][]int{}
+	for _, r := range m.Runs {
+		reps[r.Name] = append(reps[r.Name], r.Repetition)
+	}
+	for _, name := range []string{"msix", "line"} {
+		if !slices.Equal(reps[name], []int{0, 1, 2, 3, 4}) {
+			t.Errorf("%s repetitions %v, want 0..4", name, reps[name])
+		}
+	}
+	if a.Runs[2].Repetition != 1 || b.Runs[0].Repetition != 0 {
+		t.Error("Merged changed the side's own results")
+	}
+	if (&Side{}).Merged() != nil {
+		t.Error("an empty side merged into a result")
+	}
+}

@@ -318,3 +318,25 @@ func shortFile(file string) string {
 	}
 	return file
 }
+
+// Merged returns the side as one result: every run of its files in order, each run's
+// repetitions numbered again across the files (0, 1, ...) so that repetitions from
+// several invocations read as one set, and the environment and scenario of the first
+// file. It is for drawing a side as one (plots, report.html); the files are not changed.
+func (s *Side) Merged() *results.Result {
+	if len(s.results) == 0 {
+		return nil
+	}
+	out := *s.results[0]
+	out.Runs = nil
+	next := map[string]int{}
+	for _, res := range s.results {
+		out.Interrupted = out.Interrupted || res.Interrupted
+		for _, run := range res.Runs {
+			run.Repetition = next[run.Name]
+			next[run.Name]++
+			out.Runs = append(out.Runs, run)
+		}
+	}
+	return &out
+}
