@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes the README's pictures in scripts/readme-plots/: short runs of the default
 # scenario (two of them, "base" and "new", to show two directories overlaid) and of the
-# throttle scenario, then bench plot. The runs are short and the machine may be busy: the
+# throttle scenario, then bench plot. Run it under ../shared/tools/quiet-run where you can: the
 # pictures show what the plots look like, not figures to quote. A run the host disturbed
 # (bench run's exit 3) is kept and drawn, flagged as the plots flag it.
 #
@@ -21,9 +21,9 @@ run() {
     echo "readme-plots: bench run $* exited $rc:"; cat "$tmp/err"; exit 1
   fi
 }
-run -duration 300ms -interval 50ms -count 3 -o "$tmp/base"
-run -duration 300ms -interval 50ms -count 3 -o "$tmp/new"
-run -scenario throttle -duration 300ms -o "$tmp/throttle"
+run -duration 1s -interval 100ms -count 3 -o "$tmp/base"
+run -duration 1s -interval 100ms -count 3 -o "$tmp/new"
+run -scenario throttle -duration 1s -o "$tmp/throttle"
 
 "$tmp/bench" plot -format png -kind time -o "$tmp/one" "$tmp/base" >/dev/null
 "$tmp/bench" plot -format png -kind spectrum,rate -o "$tmp/two" "$tmp/base" "$tmp/new" >/dev/null

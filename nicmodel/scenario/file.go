@@ -15,6 +15,7 @@ import (
 
 	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/results"
+	"github.com/ndisbench/ndisbench/results/strictjson"
 )
 
 // Setting is one key set to one value, its type already checked: a line of a file's
@@ -163,10 +164,10 @@ func decodePatch(data []byte, runName bool) (Patch, error) {
 	}
 	var p Patch
 	for _, m := range members {
-		if runName && m.key == "name" {
+		if runName && m.Key == "name" {
 			continue
 		}
-		st, err := decodeSetting(m.key, m.raw)
+		st, err := decodeSetting(m.Key, m.Value)
 		if err != nil {
 			return nil, err
 		}
@@ -190,75 +191,9 @@ func (p Patch) sort() {
 	slices.SortStableFunc(p, func(a, b Setting) int { return rank(a.Key) - rank(b.Key) })
 }
 
-// member is one key and value of a JSON object.
-type member struct {
-	key string
-	raw json.RawMessage
-}
-
 // readObject reads one JSON object, keeping its members in order, refusing duplicate
-// keys and anything after the object.
-func readObject(data []byte) ([]member, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, jsonErr(err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("want an object of keys, got %s", tokenKind(tok))
-	}
-	var ms []member
-	seen := map[string]bool{}
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, jsonErr(err)
-		}
-		key, _ := tok.(string)
-		if seen[key] {
-			return nil, fmt.Errorf("key %q appears twice", key)
-		}
-		seen[key] = true
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, jsonErr(err)
-		}
-		ms = append(ms, member{key, raw})
-	}
-	if _, err := dec.Token(); err != nil { // the closing brace
-		return nil, jsonErr(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("data after the JSON object")
-	}
-	return ms, nil
-}
-
-func tokenKind(tok json.Token) string {
-	switch tok.(type) {
-	case json.Delim:
-		return "an array"
-	case string:
-		return "a string"
-	case float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	}
-	return "null"
-}
-
-// jsonErr says what is wrong with a file that is not JSON.
-func jsonErr(err error) error {
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Errorf("not valid JSON at byte %d: %v", se.Offset, err)
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return errors.New("not valid JSON: it ends too soon")
-	}
-	return err
-}
+// keys and anything after the object (strictjson.Object).
+func readObject(data []byte) ([]strictjson.Member, error) { return strictjson.Object(data) }
 
 // File is a scenario file: a name, a summary, a base every run starts from (over
 // Default), the runs, each a name and what it changes, what the comparison needs of the
@@ -367,43 +302,43 @@ func decodeFile(data []byte) (*File, error) {
 	f := &File{}
 	var runs, headline json.RawMessage
 	for _, m := range members {
-		switch m.key {
+		switch m.Key {
 		case "name", "summary":
-			s, err := jsonString(m.raw, "a string")
+			s, err := jsonString(m.Value, "a string")
 			if err != nil {
-				return nil, fmt.Errorf("key %q: %v", m.key, err)
+				return nil, fmt.Errorf("key %q: %v", m.Key, err)
 			}
-			if m.key == "name" {
+			if m.Key == "name" {
 				f.Name = s
 			} else {
 				f.Summary = s
 			}
 		case "min_vcpus":
-			if f.MinVCPUs, err = intKind.fromJSON(m.raw); err != nil {
-				return nil, fmt.Errorf("key %q: %v", m.key, err)
+			if f.MinVCPUs, err = intKind.fromJSON(m.Value); err != nil {
+				return nil, fmt.Errorf("key %q: %v", m.Key, err)
 			}
 			if f.MinVCPUs < 1 || f.MinVCPUs > core.MaxVCPUs {
-				return nil, fmt.Errorf("key %q: must be 1..%d, got %d", m.key, core.MaxVCPUs, f.MinVCPUs)
+				return nil, fmt.Errorf("key %q: must be 1..%d, got %d", m.Key, core.MaxVCPUs, f.MinVCPUs)
 			}
 		case "base":
-			if f.Base, err = decodePatch(m.raw, false); err != nil {
+			if f.Base, err = decodePatch(m.Value, false); err != nil {
 				if strings.Contains(err.Error(), `unknown key "name"`) {
 					err = errors.New(`key "name" belongs to a run`)
 				}
 				return nil, fmt.Errorf("base: %w", err)
 			}
 		case "runs":
-			runs = m.raw
+			runs = m.Value
 		case "headline":
-			headline = m.raw // its runs must be the file's: read once they are
+			headline = m.Value // its runs must be the file's: read once they are
 		default:
-			return nil, fmt.Errorf("unknown key %q", m.key)
+			return nil, fmt.Errorf("unknown key %q", m.Key)
 		}
 	}
 	var list []json.RawMessage
 	if runs != nil && jsonKind(runs) == "array" {
 		if err := json.Unmarshal(runs, &list); err != nil {
-			return nil, jsonErr(err)
+			return nil, strictjson.Error(err)
 		}
 	}
 	if len(list) == 0 {
@@ -442,8 +377,8 @@ func decodeRun(raw json.RawMessage) (Run, error) {
 	}
 	var r Run
 	for _, m := range members {
-		if m.key == "name" {
-			if r.Name, err = jsonString(m.raw, "a string"); err != nil {
+		if m.Key == "name" {
+			if r.Name, err = jsonString(m.Value, "a string"); err != nil {
 				return Run{}, fmt.Errorf("key \"name\": %v", err)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/results"
 	"github.com/ndisbench/ndisbench/results/metric"
+	"github.com/ndisbench/ndisbench/results/strictjson"
 )
 
 // Headline is one line of what a scenario is about: a metric, the figures of it that
@@ -59,7 +60,7 @@ func decodeHeadline(raw json.RawMessage, runs []Run) ([]Headline, error) {
 	}
 	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, jsonErr(err)
+		return nil, strictjson.Error(err)
 	}
 	names := make([]string, len(runs))
 	for i, r := range runs {
@@ -85,27 +86,27 @@ func decodeHeadlineEntry(raw json.RawMessage, runs []string) (Headline, error) {
 	var stats json.RawMessage
 	for _, m := range members {
 		err := error(nil)
-		switch m.key {
+		switch m.Key {
 		case "metric":
-			h.Metric, err = jsonString(m.raw, "a metric name")
+			h.Metric, err = jsonString(m.Value, "a metric name")
 		case "stats":
-			stats = m.raw
+			stats = m.Value
 		case "compare":
-			h.Compare, err = runList(m.raw, runs, 2, 2)
+			h.Compare, err = runList(m.Value, runs, 2, 2)
 		case "series":
-			h.Series, err = runList(m.raw, runs, 2, max(2, len(runs)))
+			h.Series, err = runList(m.Value, runs, 2, max(2, len(runs)))
 		case "label":
-			h.Label, err = jsonString(m.raw, "a string")
+			h.Label, err = jsonString(m.Value, "a string")
 			if err == nil && (len(h.Label) > 100 || strings.ContainsFunc(h.Label, isControl)) {
 				err = errors.New("a line of at most 100 bytes")
 			}
 		case "min_vcpus":
-			h.MinVCPUs, err = jsonInt(m.raw, 1, core.MaxVCPUs)
+			h.MinVCPUs, err = jsonInt(m.Value, 1, core.MaxVCPUs)
 		default:
-			return Headline{}, fmt.Errorf("unknown key %q (want metric, stats, compare, series, label, min_vcpus)", m.key)
+			return Headline{}, fmt.Errorf("unknown key %q (want metric, stats, compare, series, label, min_vcpus)", m.Key)
 		}
 		if err != nil {
-			return Headline{}, fmt.Errorf("key %q: %w", m.key, err)
+			return Headline{}, fmt.Errorf("key %q: %w", m.Key, err)
 		}
 	}
 	if h.Metric == "" {
@@ -169,7 +170,7 @@ func nameList(raw json.RawMessage, what string, allowed []string, lo int, unknow
 	}
 	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil {
-		return nil, jsonErr(err)
+		return nil, strictjson.Error(err)
 	}
 	if len(list) < lo {
 		return nil, fmt.Errorf("want at least %d, got %d", lo, len(list))

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/ndisbench/ndisbench/results/metric"
+	"github.com/ndisbench/ndisbench/results/strictjson"
 )
 
 // Units of a threshold.
@@ -299,44 +299,36 @@ func parseThresholdsFile(path string, data []byte) ([]Threshold, error) {
 		}
 		data = j
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, jsonErr(err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
+	members, err := strictjson.Object(data)
+	if errors.Is(err, strictjson.ErrNotObject) {
 		return nil, errors.New(`want an object of NAME: VALUE, such as {"packet_latency.p99": "+10%"}`)
 	}
+	if err != nil {
+		return nil, err
+	}
 	var ts []Threshold
-	seen := map[string]bool{}    // keys as written
 	named := map[string]string{} // metric → the key that named it
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, jsonErr(err)
+	for _, m := range members {
+		key := m.Key
+		var value any
+		dec := json.NewDecoder(bytes.NewReader(m.Value))
+		dec.UseNumber()
+		if err := dec.Decode(&value); err != nil {
+			return nil, fmt.Errorf("key %q: %v", key, strictjson.Error(err))
 		}
-		key, _ := tok.(string)
-		if seen[key] {
-			return nil, fmt.Errorf("key %q appears twice", key)
-		}
-		seen[key] = true
-		tok, err = dec.Token()
-		if err != nil {
-			return nil, jsonErr(err)
-		}
-		value, ok := tok.(string)
+		s, ok := value.(string)
 		if !ok {
-			if _, delim := tok.(json.Delim); delim {
+			switch value.(type) {
+			case map[string]any, []any:
 				return nil, fmt.Errorf("key %q: want a string such as \"+10%%\", got an object or a list", key)
 			}
 			hint := ""
-			if _, isBool := tok.(bool); isBool && isYAML {
+			if _, isBool := value.(bool); isBool && isYAML {
 				hint = " (YAML reads off, no and false as booleans: quote it)"
 			}
-			return nil, fmt.Errorf("key %q: want a string such as \"+10%%\", got %v%s", key, tok, hint)
+			return nil, fmt.Errorf("key %q: want a string such as \"+10%%\", got %v%s", key, value, hint)
 		}
-		t, err := parseThreshold(key, value)
+		t, err := parseThreshold(key, s)
 		if err != nil {
 			return nil, fmt.Errorf("key %q: %v", key, err)
 		}
@@ -346,23 +338,5 @@ func parseThresholdsFile(path string, data []byte) ([]Threshold, error) {
 		named[t.Name] = key
 		ts = append(ts, t)
 	}
-	if _, err := dec.Token(); err != nil {
-		return nil, jsonErr(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("data after the object")
-	}
 	return ts, nil
-}
-
-// jsonErr says what is wrong with a file that is not JSON.
-func jsonErr(err error) error {
-	var se *json.SyntaxError
-	switch {
-	case errors.As(err, &se):
-		return fmt.Errorf("not valid JSON at byte %d: %v", se.Offset, err)
-	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return errors.New("not valid JSON: it ends too soon")
-	}
-	return err
 }
