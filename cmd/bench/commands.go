@@ -22,6 +22,7 @@ type command struct {
 var commands = map[string]command{
 	"calibrate": calibrateCommand,
 	"compare":   compareCommand,
+	"costs":     costsCommand,
 	"run":       runCommand,
 	"list":      listCommand,
 	"version":   versionCommand,
