@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"costs":     costsCommand,
 	"run":       runCommand,
 	"list":      listCommand,
+	"ndr":       ndrCommand,
 	"version":   versionCommand,
 }
 
