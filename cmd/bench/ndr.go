@@ -100,7 +100,8 @@ func runNDR(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 	}
 	cfg := ndr.Config{
 		MinPPS: nf.minRate, MaxPPS: nf.maxRate, Precision: nf.precision, MaxTime: nf.maxTime,
-		Goals: []ndr.Goal{{Name: "ndr", LossRatio: 0}, {Name: "pdr", LossRatio: nf.pdrLoss}},
+		MaxInvalid: 10, // a shared machine stalls runs in bursts: ride one out
+		Goals:      []ndr.Goal{{Name: "ndr", LossRatio: 0}, {Name: "pdr", LossRatio: nf.pdrLoss}},
 	}
 	if _, err := ndr.Search(context.Background(), ndr.Config{MinPPS: cfg.MinPPS, MaxPPS: cfg.MaxPPS, Precision: cfg.Precision, MaxTime: time.Nanosecond, Goals: cfg.Goals},
 		ndr.TrialFunc(func(context.Context, float64) (ndr.Trial, error) { return ndr.Trial{}, errors.New("unused") })); errors.Is(err, ndr.ErrConfig) {
