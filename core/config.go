@@ -113,6 +113,27 @@ type PlatformConfig struct {
 	// Observer, when not nil, is told of every interrupt and DPC event as it happens
 	// (Observer's documentation says on which thread). nil costs the hot path nothing.
 	Observer Observer
+	// Costs are the injected costs the framework itself spends (DESIGN.md §8); the zero
+	// value spends nothing.
+	Costs Costs
+}
+
+// Costs are the platform's share of a run's injected costs, each spent through the
+// clock's Spin on the vCPU that would pay it and counted in its injected CPU time
+// (CPUTime.InjectedNs). A zero cost is not spent: no clock read, no branch taken.
+type Costs struct {
+	// IRQEntry is interrupt entry, spent before each delivered vector's ISRs start:
+	// irq_delivery includes it.
+	IRQEntry time.Duration
+	// IRQEOI is the end of interrupt and the return from it, spent after the ISRs (the
+	// line's before its EOI lets it be delivered again).
+	IRQEOI time.Duration
+	// IPISend is the IPI a vCPU sends when it queues a DPC on another vCPU, spent on
+	// the sender once the DPC is queued. A DPC queued from outside any vCPU sends none.
+	IPISend time.Duration
+	// IPIWake is the target's share of that IPI, spent on the target before the DPC
+	// starts: isr_to_dpc_cross_cpu includes it.
+	IPIWake time.Duration
 }
 
 // ErrConfig is the errors.Is target of every platform configuration error.
@@ -163,6 +184,9 @@ func (c PlatformConfig) withDefaults() (PlatformConfig, error) {
 	}
 	if c.Budget < 0 {
 		return c, configErr("Budget", "must be positive, got %v", c.Budget)
+	}
+	if c.Costs.IRQEntry < 0 || c.Costs.IRQEOI < 0 || c.Costs.IPISend < 0 || c.Costs.IPIWake < 0 {
+		return c, configErr("Costs", "must not be negative, got %+v", c.Costs)
 	}
 	if c.DPCQueue == 0 {
 		c.DPCQueue = DefaultDPCQueue

@@ -1,5 +1,7 @@
 package core
 
+import "time"
+
 // DPCCall is one call of a DPC handler: the parameters NDIS passes to
 // MiniportInterruptDPC, and the calls a DPC makes back into NDIS. It is valid only during
 // the call and belongs to the vCPU running it.
@@ -32,6 +34,14 @@ func (c *DPCCall) Indicate(nbls []NBL) {
 	}
 	if c.ix.stack != nil {
 		c.ix.stack.Indicate(c.CPU, nbls)
+	}
+}
+
+// Spin spends d of injected cost on this DPC's vCPU (the miniport's per-packet work,
+// say) through the run's clock, and counts it in the vCPU's injected CPU time.
+func (c *DPCCall) Spin(d time.Duration) {
+	if d > 0 {
+		c.v.spend(d)
 	}
 }
 

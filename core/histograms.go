@@ -274,6 +274,30 @@ func (p *Platform) LoopGaps() []int64 {
 	return gaps
 }
 
+// CPUTime is one vCPU's CPU time so far by what it ran, from the clock readings its
+// loop takes at the start and end of every piece of work (no reading of its own):
+// ISRNs covers each delivered vector from interrupt entry to EOI (the ISRs, the DPCs
+// they queued, the IPIs sent), DPCNs each DPC call (the IPI entry before it included),
+// and InjectedNs the injected costs spent within both (Costs, DPCCall.Spin). The rest
+// of a window is idle: the loop looking for work, spinning, yielding or parked.
+type CPUTime struct {
+	ISRNs, DPCNs, InjectedNs uint64
+}
+
+// BusyNs is ISRNs + DPCNs.
+func (t CPUTime) BusyNs() uint64 { return t.ISRNs + t.DPCNs }
+
+// CPUTimes returns every vCPU's CPU time so far, by vCPU; safe while running (each
+// figure is its vCPU's own atomic, stored as each piece of work ends).
+func (p *Platform) CPUTimes() []CPUTime {
+	out := make([]CPUTime, len(p.vcpus))
+	for i, v := range p.vcpus {
+		c := &v.rec.counters
+		out[i] = CPUTime{c[CtrCPUISRNs].Load(), c[CtrCPUDPCNs].Load(), c[CtrCPUInjectedNs].Load()}
+	}
+	return out
+}
+
 // Counter returns the current platform-wide value of one counter; safe while running.
 func (p *Platform) Counter(c Counter) uint64 {
 	var sum uint64

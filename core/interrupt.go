@@ -63,6 +63,7 @@ type dpcFields struct {
 	requeued   bool        // queued again for "more pending" (not an ISR→DPC handoff)
 	insertedBy int32       // vCPU that queued it, -1 from outside any vCPU
 	insertedAt int64       // the clock at insertion
+	ipi        bool        // queued from another vCPU: the target pays Costs.IPIWake first
 	ctx        any         // MiniportDpcContext: nil from an ISR's targets, the caller's from QueueDPC (R7)
 }
 
@@ -242,6 +243,7 @@ func (ix *Interrupt) queue(v *vcpu, msg MessageID, targets CPUSet, ctx any, now 
 			continue // already queued: a no-op (R6)
 		}
 		o.ctx, o.insertedAt, o.insertedBy, o.requeued = ctx, now, int32(by), false
+		o.ipi = v != nil && cpu != by
 		ms.outstanding.Add(1)
 		if ix.p.obs != nil { // before the push: the target may start it at once
 			ix.p.observe(v, Event{Kind: EventDPCQueued, Time: now, Interrupt: ix, Message: msg, Target: cpu, By: by})
@@ -253,6 +255,10 @@ func (ix *Interrupt) queue(v *vcpu, msg MessageID, targets CPUSet, ctx any, now 
 		}
 		target.wake()
 		newly |= 1 << uint(cpu)
+		if d := ix.p.cfg.Costs.IPISend; d > 0 && v != nil && cpu != by {
+			v.spend(d)                   // the IPI that tells the target (DESIGN.md §8)
+			v.workEnd = ix.p.clock.Now() // the ISR's CPU time runs to here
+		}
 	}
 	return newly
 }

@@ -67,6 +67,9 @@ const (
 	CtrIndicated                        // metric.Indicated
 	CtrViolations                       // metric.Violations
 	CtrParks                            // metric.Parks
+	CtrCPUISRNs                         // metric.CPUISRNs
+	CtrCPUDPCNs                         // metric.CPUDPCNs
+	CtrCPUInjectedNs                    // metric.CPUInjectedNs
 	numCounters
 )
 
@@ -86,6 +89,9 @@ var counterNames = [numCounters]string{
 	CtrIndicated:         metric.Indicated,
 	CtrViolations:        metric.Violations,
 	CtrParks:             metric.Parks,
+	CtrCPUISRNs:          metric.CPUISRNs,
+	CtrCPUDPCNs:          metric.CPUDPCNs,
+	CtrCPUInjectedNs:     metric.CPUInjectedNs,
 }
 
 // Name returns the counter's result-file name.

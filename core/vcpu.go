@@ -221,7 +221,12 @@ func (v *vcpu) serveInterrupts() {
 			slot := bits.TrailingZeros64(m)
 			e := v.vectors[slot]
 			raised := e.raisedAt.Swap(0)
-			start := v.startTime()
+			busyFrom := v.startTime()
+			start := busyFrom
+			if d := p.cfg.Costs.IRQEntry; d > 0 {
+				v.spend(d) // interrupt entry: before the ISR, part of the delivery
+				start = p.clock.Now()
+			}
 			v.rec.inc(CtrInterrupts)
 			if raised != 0 {
 				v.rec.record(HistIRQDelivery, start-raised)
@@ -241,7 +246,31 @@ func (v *vcpu) serveInterrupts() {
 			default:
 				v.rec.inc(CtrSpurious)
 			}
+			if e.kind != vecLine {
+				v.eoi() // the line's is in dispatchLine, before the line may come again
+			}
+			// The vector's CPU time: entry, ISRs, DPCs queued (IPIs sent), EOI; the
+			// handlers' clock readings, not new ones.
+			if v.workEnd > busyFrom {
+				v.rec.add(CtrCPUISRNs, uint64(v.workEnd-busyFrom))
+			}
 		}
+	}
+}
+
+// spend spends d of injected cost on this vCPU and counts it. Off the path of a zero
+// cost: callers test d > 0 first.
+func (v *vcpu) spend(d time.Duration) {
+	v.p.clock.Spin(d)
+	v.rec.add(CtrCPUInjectedNs, uint64(d))
+}
+
+// eoi spends the end of interrupt (Costs.IRQEOI), when there is one, as the last work
+// of a vector's service.
+func (v *vcpu) eoi() {
+	if d := v.p.cfg.Costs.IRQEOI; d > 0 {
+		v.spend(d)
+		v.workEnd = v.p.clock.Now()
 	}
 }
 
@@ -333,6 +362,7 @@ func (v *vcpu) dispatchLine(e *vectorEntry, start int64) {
 			v.rec.inc(CtrSelfSpurious)
 		}
 	}
+	v.eoi()
 	p.eoiLine()
 }
 
@@ -366,7 +396,7 @@ func (v *vcpu) afterISR(ix *Interrupt, msg MessageID, start, end int64, res ISRR
 // the watchdog (R9), and closes the batch when it was the last one.
 func (v *vcpu) runDPC(o *dpcObject) {
 	ix := o.ix
-	ctx, insertedAt, by, requeued := o.ctx, o.insertedAt, o.insertedBy, o.requeued
+	ctx, insertedAt, by, requeued, ipi := o.ctx, o.insertedAt, o.insertedBy, o.requeued, o.ipi
 	o.ctx = nil
 	o.queued.Store(false)
 	if !ix.enter() {
@@ -375,6 +405,11 @@ func (v *vcpu) runDPC(o *dpcObject) {
 	p := v.p
 	rec := v.rec
 	start := v.startTime()
+	busyFrom := start
+	if d := p.cfg.Costs.IPIWake; d > 0 && ipi {
+		v.spend(d) // the IPI's entry on this vCPU: part of the handoff
+		start = p.clock.Now()
+	}
 	if p.obs != nil {
 		p.observe(v, Event{Kind: EventDPCStart, Time: start, Interrupt: ix, Message: o.msg, By: int(by), Requeued: requeued, Queued: insertedAt})
 	}
@@ -405,6 +440,7 @@ func (v *vcpu) runDPC(o *dpcObject) {
 	v.workEnd = end
 	ix.takeClose(v, o.msg) // the device re-enabled in this call (most likely): its batch ends
 	d := end - start
+	rec.add(CtrCPUDPCNs, uint64(end-busyFrom))
 	rec.inc(CtrDPCs)
 	rec.record(HistDPCDuration, d)
 	rec.record(HistDPCBatchSize, int64(call.indicated))

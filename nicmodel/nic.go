@@ -192,6 +192,9 @@ type NIC struct {
 	vectors []vector
 	prod    *producerState
 	cause   *paddedUint64 // line mode: the queues with news; ReadCause swaps it
+	// causeReads counts ReadCause calls: its one caller (the line's vCPU) stores, any
+	// goroutine loads (Stats). Its own line: the generator reads the fields above.
+	causeReads *paddedUint64
 }
 
 type paddedUint64 struct {
@@ -232,7 +235,7 @@ func New(cfg Config) (*NIC, error) {
 	if cfg.Mode == ModeMSIX {
 		nv = cfg.Queues
 	}
-	n := &NIC{cfg: cfg, queues: make([]queue, cfg.Queues), vectors: make([]vector, nv), cause: &paddedUint64{},
+	n := &NIC{cfg: cfg, queues: make([]queue, cfg.Queues), vectors: make([]vector, nv), cause: &paddedUint64{}, causeReads: &paddedUint64{},
 		prod: &producerState{seq: make([]uint64, cfg.Queues), vec: make([]vectorTiming, nv),
 			stage: make([][]core.NBL, cfg.Queues), stash: make([][]int32, cfg.Queues), measureFrom: math.MinInt64}}
 	freeCap := 2
@@ -507,6 +510,7 @@ func (n *NIC) pending(v int) bool {
 // 0); the line's ISR, on its one vCPU.
 func (n *NIC) ReadCause() uint64 {
 	n.cfg.Clock.Spin(n.cfg.MMIORead)
+	n.causeReads.Store(n.causeReads.Load() + 1) // the line's one vCPU writes it
 	if n.cfg.Mode != ModeLine {
 		return 0
 	}
@@ -618,11 +622,14 @@ type Stats struct {
 	Dropped uint64 // packets dropped: no buffer or no descriptor
 	Raised  uint64 // interrupts raised, all vectors
 	Rearms  uint64 // of those, raised by Unmask because work was pending
+	// CauseReads counts ReadCause calls, each of which spent Config.MMIORead on the
+	// line's vCPU.
+	CauseReads uint64
 }
 
 // Stats returns the counters so far. Any goroutine.
 func (n *NIC) Stats() Stats {
-	s := Stats{Written: n.prod.written.Load(), Dropped: n.prod.dropped.Load()}
+	s := Stats{Written: n.prod.written.Load(), Dropped: n.prod.dropped.Load(), CauseReads: n.causeReads.Load()}
 	for i := range n.vectors {
 		s.Raised += n.vectors[i].raised.Load()
 		s.Rearms += n.vectors[i].rearms.Load()

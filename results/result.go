@@ -22,7 +22,7 @@ const SchemaName = "ndisbench/result"
 // SchemaVersion is the version of the result.json schema this package writes, as
 // "major.minor". Readers accept major version 1 with any minor version: a minor version
 // only adds optional fields, a new major version changes or removes fields.
-const SchemaVersion = "1.2"
+const SchemaVersion = "1.3"
 
 // ToolName is the value of result.json's "tool" field in files ndisbench writes.
 const ToolName = "ndisbench"
@@ -30,7 +30,7 @@ const ToolName = "ndisbench"
 // schemaMajor and schemaMinor are SchemaVersion's parts.
 const (
 	schemaMajor = 1
-	schemaMinor = 2
+	schemaMinor = 3
 )
 
 // MaxResultSize is the largest result.json, in bytes, that Read accepts.
@@ -104,6 +104,34 @@ type Run struct {
 	// Validity says whether the run was a measurement, and what disturbed it. Optional
 	// (since 1.2); nil when not recorded, which readers take as valid.
 	Validity *Validity `json:"validity,omitempty"`
+	// CPU is where the vCPUs' time went and what a delivered packet cost. Optional
+	// (since 1.3); nil when not recorded.
+	CPU *CPU `json:"cpu,omitempty"`
+	// NDR is the zero-loss throughput search of this run (bench ndr). Optional (since
+	// 1.3); nil for a fixed-rate run (bench run).
+	NDR *NDR `json:"ndr,omitempty"`
+}
+
+// CPU is a run's CPU accounting over its measured window (warm-up end to the driver's
+// halt, after the drain), from the clock readings each vCPU takes around its work.
+type CPU struct {
+	WindowNs  int64      `json:"window_ns"` // the span accounted, ns
+	Delivered uint64     `json:"delivered"` // packets indicated in it
+	VCPUs     []VCPUTime `json:"vcpus"`     // by vCPU
+	// NsPerPacket is the vCPUs' busy time (ISR + DPC, all vCPUs) per delivered packet,
+	// ns; ISRNsPerPacket and DPCNsPerPacket are its two parts. 0 when none was delivered.
+	NsPerPacket    float64 `json:"ns_per_packet"`
+	ISRNsPerPacket float64 `json:"isr_ns_per_packet"`
+	DPCNsPerPacket float64 `json:"dpc_ns_per_packet"`
+}
+
+// VCPUTime is one vCPU's time over a CPU window.
+type VCPUTime struct {
+	ISRNs       int64   `json:"isr_ns"`      // serving interrupts: entry to EOI, the ISRs and what they queued
+	DPCNs       int64   `json:"dpc_ns"`      // in DPC calls, a cross-CPU DPC's IPI entry included
+	InjectedNs  int64   `json:"injected_ns"` // of those two, injected costs spent (the cost model)
+	IdleNs      int64   `json:"idle_ns"`     // the rest of the window: looking for work, spinning, parked
+	Utilisation float64 `json:"utilisation"` // (isr_ns + dpc_ns) / window_ns, 0 to 1 (a little more when work straddles the window's ends)
 }
 
 // Valid reports whether the run is a measurement: its verdict says so, or it has none

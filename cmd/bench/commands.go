@@ -22,8 +22,10 @@ type command struct {
 var commands = map[string]command{
 	"calibrate": calibrateCommand,
 	"compare":   compareCommand,
+	"costs":     costsCommand,
 	"run":       runCommand,
 	"list":      listCommand,
+	"ndr":       ndrCommand,
 	"plot":      plotCommand,
 	"report":    reportCommand,
 	"version":   versionCommand,

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ndisbench/ndisbench/affinity"
+	"github.com/ndisbench/ndisbench/nicmodel/costs"
 	"github.com/ndisbench/ndisbench/results"
 )
 
@@ -95,6 +97,7 @@ var setupAttrs = []setupAttr{
 		}
 		return s
 	}},
+	{"costs", costsAttr},
 	{"pinned", func(r *results.Run) string {
 		if r.Platform == nil {
 			return "?"
@@ -125,6 +128,30 @@ var setupAttrs = []setupAttr{
 		}
 		return fmt.Sprintf("CPU %d (own)", p.GeneratorCPU)
 	}},
+}
+
+// costsAttr names the run's cost profile, with the keys that override it: "x86-25g",
+// "zero (per_packet 500ns)". "" for a result written before costs existed.
+func costsAttr(r *results.Run) string {
+	name := configValue(r, "costs")
+	if name == "?" {
+		return ""
+	}
+	p, err := costs.Lookup(name)
+	if err != nil {
+		return name
+	}
+	var over []string
+	for _, k := range costs.Keys() {
+		d, err := time.ParseDuration(configValue(r, k))
+		if err == nil && d != p.Cost(k) {
+			over = append(over, k+" "+d.String())
+		}
+	}
+	if len(over) > 0 {
+		name += " (" + strings.Join(over, ", ") + ")"
+	}
+	return name
 }
 
 // splitSetup returns the settings every run had, as "name value", and those that

@@ -52,6 +52,9 @@ func writeHeadline(w io.Writer, def *scenarioDef, res *results.Result) {
 	if d := hl.drops(def.Headline); d != "" {
 		fmt.Fprintf(w, "  drops: %s\n", d)
 	}
+	if c := hl.cpuPerPacket(def.Headline); c != "" {
+		fmt.Fprintf(w, "  CPU per delivered packet (ISR + DPC): %s\n", c)
+	}
 	if n := hl.invalid + hl.superseded; n > 0 {
 		fmt.Fprintf(w, "  %d of %d runs left out: %s\n", n, len(res.Runs), hl.leftOutWhy())
 	}
@@ -295,6 +298,34 @@ func (hl *headlineRuns) fewestVCPUs(names []string) int {
 }
 
 // drops lists the headline's runs that dropped packets, with their drop percentage.
+// cpuPerPacket says what a delivered packet cost the vCPUs in each headline run
+// (runs[].cpu), median and spread over the repetitions: the honest form of "MSI-X vs
+// line throughput" when both keep up. "" when no run recorded it.
+func (hl *headlineRuns) cpuPerPacket(hs []scenario.Headline) string {
+	var names, parts []string
+	for _, h := range hs {
+		for _, name := range h.Runs() {
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	for _, name := range names {
+		var all, isr, dpc []float64
+		for _, r := range hl.used[name] {
+			if r.CPU != nil && r.CPU.Delivered > 0 {
+				all, isr, dpc = append(all, r.CPU.NsPerPacket), append(isr, r.CPU.ISRNsPerPacket), append(dpc, r.CPU.DPCNsPerPacket)
+			}
+		}
+		if len(all) == 0 {
+			continue
+		}
+		f := func(v float64) string { return fmt.Sprintf("%.0f ns", v) }
+		parts = append(parts, fmt.Sprintf("%s %s (%s + %s)", name, spread(all, f), spread(isr, f), spread(dpc, f)))
+	}
+	return strings.Join(parts, " vs ")
+}
+
 func (hl *headlineRuns) drops(hs []scenario.Headline) string {
 	var names, parts []string
 	for _, h := range hs {

@@ -29,6 +29,7 @@ func toResultRun(p plannedRun, rep *harness.Report) (results.Run, error) {
 			DropPct: rep.DropPct, BehindMaxNs: rep.BehindMaxNs,
 		},
 		Histograms: map[string]results.Histogram{},
+		CPU:        rep.CPU,
 	}
 	v := rep.Validity
 	run.Validity = &v

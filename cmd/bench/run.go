@@ -240,7 +240,17 @@ func runList(_ context.Context, stdout, _ io.Writer, args []string) error {
 
 func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error {
 	f := runFlags{set: map[string]bool{}}
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs := runFlagSet("run", &f)
+	if err := parseFlags(fs, runUsage(), stdout, args); err != nil {
+		return err
+	}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	return runPlanned(ctx, stdout, stderr, f)
+}
+
+// runFlagSet returns a flag set of bench run's flags (bench ndr's too) writing into f.
+func runFlagSet(name string, f *runFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.StringVar(&f.scenario, "scenario", defaultScenario, "")
 	fs.StringVar(&f.config, "config", "", "")
 	fs.StringVar(&f.replay, "replay", "", "")
@@ -274,11 +284,11 @@ func runRun(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		f.settings = append(f.settings, flagSetting{"set", st})
 		return nil
 	})
-	if err := parseFlags(fs, runUsage(), stdout, args); err != nil {
-		return err
-	}
-	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
+	return fs
+}
 
+// runPlanned is bench run once its flags are parsed.
+func runPlanned(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
 	def, err := chooseScenario(f)
 	if err == nil {
 		def, err = selectRuns(def, f.runs)

@@ -120,6 +120,10 @@ type Report struct {
 	// host that disturbed it, with the reasons and the interference seen (Limits).
 	Validity results.Validity
 
+	// CPU is where the vCPUs' time went over the measured window, and what a delivered
+	// packet cost; nil when the run stopped before the warm-up ended.
+	CPU *results.CPU
+
 	offered float64 // packets the schedule offered in the measured window
 }
 

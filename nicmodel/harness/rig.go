@@ -34,6 +34,7 @@ type rig struct {
 
 	// The collector's side of the histogram intervals (watch's goroutine, then run's).
 	atWarm     map[string]uint64                        // the framework's counters as the warm-up ended
+	cpuAtWarm  cpuMark                                  // and the vCPUs' CPU time
 	started    time.Time                                // wall clock at the end of the warm-up
 	warmEnd    int64                                    // and on the run's clock
 	period     time.Duration                            // Options.Interval
@@ -91,6 +92,7 @@ func newRig(sc scenario.Scenario, factory driver.Factory, opts Options) (*rig, e
 		VCPUs: sc.VCPUs, CPUs: sc.CPUs, NoPin: sc.NoPin, Idle: sc.Idle, Spin: sc.Spin,
 		MSI: modeMSI(sc.Mode), Messages: nic.Vectors(), MaxNBLs: sc.Throttle, Budget: sc.Budget,
 		Hists: stack.Hists(), Clock: clock, Observer: observer(opts),
+		Costs: core.Costs{IRQEntry: sc.IRQEntry, IRQEOI: sc.IRQEOI, IPISend: sc.IPISend, IPIWake: sc.IPIWake},
 	})
 	if err != nil {
 		return nil, err
@@ -198,6 +200,7 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 		r.noise.ix.Deregister()
 	}
 	counters := r.p.Counters() // as the driver halted: the probe below adds its own
+	cpuAtHalt := r.markCPU()
 	r.checkHalted(rep, counters)
 	r.p.Stop()
 	if ctx.Err() == nil { // interrupted: no time for it
@@ -212,6 +215,8 @@ func (r *rig) run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	rep.Intervals = r.intervals
 	r.report(rep, counters, drained)
+	rep.CPU = r.cpuUse(cpuAtHalt)
+	counters[metric.CPUInjectedNs] += cpuAtHalt.causeReads * uint64(sc.MMIORead) // spent in the NIC
 	lim := DefaultLimits()
 	if opts.Limits != nil {
 		lim = *opts.Limits
@@ -342,6 +347,7 @@ func (r *rig) watch(ctx context.Context, done <-chan struct{}, opts Options) {
 			return
 		case <-warm.C:
 			r.atWarm = r.p.Counters()
+			r.cpuAtWarm = r.markCPU()
 		case <-cut.C:
 			plan(collect())
 		case <-tick:

@@ -10,6 +10,7 @@ import (
 	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/core/trace"
 	"github.com/ndisbench/ndisbench/nicmodel"
+	"github.com/ndisbench/ndisbench/nicmodel/costs"
 	"github.com/ndisbench/ndisbench/nicmodel/traffic"
 )
 
@@ -215,6 +216,36 @@ func enumField[T ~int](key string, parse func(string) (T, error), at func(*Scena
 	return def(key, k, at, dflt, false, "", known(parse, format), doc)
 }
 
+// FromProfile is a cost key's default: the value of the profile the key "costs" names,
+// which Resolved puts in its place. Any other value, 0 included, is the key's own.
+const FromProfile time.Duration = -1
+
+// costDef is the row of a cost key: a non-negative duration whose default is
+// FromProfile.
+func costDef(key string, at func(*Scenario) *time.Duration, doc string) Field {
+	ok := func(d time.Duration) string {
+		if d < 0 && d != FromProfile {
+			return "must not be negative"
+		}
+		return ""
+	}
+	f := def(key, durationKind, at, FromProfile, false, ">= 0", ok, doc)
+	f.Default = "from costs"
+	return f
+}
+
+func profileOK(name string) string {
+	if _, err := costs.Lookup(name); err != nil {
+		return "must be one of " + strings.Join(costs.Names(), ", ") + " (see \"bench costs\")"
+	}
+	return ""
+}
+
+// costFields returns s's cost fields by key, in costs.Keys order.
+func costFields(s *Scenario) []*time.Duration {
+	return []*time.Duration{&s.MMIORead, &s.IRQEntry, &s.IRQEOI, &s.IPISend, &s.IPIWake, &s.PerPacket, &s.RSSHash, &s.PerIndication}
+}
+
 // Defaults and limits the table defines, for the drivers that read these keys.
 const (
 	DefaultDriver        = "reference" // the driver a scenario runs unless it names another
@@ -337,11 +368,23 @@ var table = func() []Field {
 			"packet size in bytes"),
 		def("imix", boolKind, func(s *Scenario) *bool { return &s.Sizes.IMIX }, false, false, "", nil,
 			"draw sizes from the simple IMIX (64, 594, 1518 bytes, 7:4:1) instead of size"),
-		def("mmio_read", durationKind, func(s *Scenario) *time.Duration { return &s.MMIORead }, 0, false, nonNegW, nonNeg,
-			"injected cost of the line ISR's cause-register read"),
-		def("per_packet", durationKind, func(s *Scenario) *time.Duration { return &s.PerPacket }, 0, false, nonNegW, nonNeg,
+		def("costs", nameKind(costs.Names()...), func(s *Scenario) *string { return &s.Costs }, costs.Zero, true, "", profileOK,
+			"the cost profile (\"bench costs\" lists them): the defaults of the cost keys below, each of which overrides it"),
+		costDef(costs.MMIORead, func(s *Scenario) *time.Duration { return &s.MMIORead },
+			"injected cost of the line ISR's cause-register read (a non-posted PCIe read)"),
+		costDef(costs.IRQEntry, func(s *Scenario) *time.Duration { return &s.IRQEntry },
+			"injected interrupt entry: spent on the vCPU before each interrupt's ISR starts (in irq_delivery)"),
+		costDef(costs.IRQEOI, func(s *Scenario) *time.Duration { return &s.IRQEOI },
+			"injected end of interrupt and return: spent on the vCPU after each interrupt's ISRs"),
+		costDef(costs.IPISend, func(s *Scenario) *time.Duration { return &s.IPISend },
+			"injected IPI, sender's share: spent on a vCPU each time it queues a DPC on another vCPU"),
+		costDef(costs.IPIWake, func(s *Scenario) *time.Duration { return &s.IPIWake },
+			"injected IPI, target's share: spent on the target vCPU before such a DPC starts (in isr_to_dpc_cross_cpu)"),
+		costDef(costs.PerPacket, func(s *Scenario) *time.Duration { return &s.PerPacket },
 			"injected DPC work per received descriptor"),
-		def("per_indication", durationKind, func(s *Scenario) *time.Duration { return &s.PerIndication }, 0, false, nonNegW, nonNeg,
+		costDef(costs.RSSHash, func(s *Scenario) *time.Duration { return &s.RSSHash },
+			"injected driver-side Toeplitz hash per packet, in the DPC that sorts (rss driver only)"),
+		costDef(costs.PerIndication, func(s *Scenario) *time.Duration { return &s.PerIndication },
 			"injected stack work per indication call"),
 		def("no_packet_hists", boolKind, func(s *Scenario) *bool { return &s.NoPacketHists }, false, false, "", nil,
 			"record no histogram per packet (packet_latency, packet_service, generator_lag stay empty): what recording them costs"),

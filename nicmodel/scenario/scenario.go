@@ -19,6 +19,7 @@ import (
 	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/core/trace"
 	"github.com/ndisbench/ndisbench/nicmodel"
+	"github.com/ndisbench/ndisbench/nicmodel/costs"
 	"github.com/ndisbench/ndisbench/nicmodel/traffic"
 )
 
@@ -55,8 +56,16 @@ type Scenario struct {
 	Flows    traffic.FlowConfig     // flows ("flows", "flow_dist", "zipf_s", "non_rss_pct"); Seed is Scenario.Seed
 	Sizes    traffic.SizeConfig     // sizes ("size", "imix"); Seed is Scenario.Seed
 
+	// The injected costs (package costs, DESIGN.md §8): Costs names the profile whose
+	// values the keys below start from (FromProfile until Resolved); each key overrides it.
+	Costs         string        // cost profile ("costs")
 	MMIORead      time.Duration // line ISR's cause-register read ("mmio_read")
+	IRQEntry      time.Duration // interrupt entry before an ISR ("irq_entry")
+	IRQEOI        time.Duration // end of interrupt after the ISRs ("irq_eoi")
+	IPISend       time.Duration // a DPC queued on another vCPU: the sender's IPI ("ipi_send")
+	IPIWake       time.Duration // and the target's, before that DPC starts ("ipi_wake")
 	PerPacket     time.Duration // DPC work per descriptor ("per_packet")
+	RSSHash       time.Duration // driver-side RSS hash per packet ("rss_hash")
 	PerIndication time.Duration // stack work per indication ("per_indication")
 	// NoPacketHists turns off the histograms recorded for every packet (packet_latency,
 	// packet_service, generator_lag), so that a run measures their cost ("no_packet_hists").
@@ -138,7 +147,8 @@ func (s Scenario) WithDefaults() Scenario {
 // Resolved returns s with the automatic fields worked out and the traffic seeds filled
 // in. Automatic: vcpus 0 is one less than the CPUs available (cpus, else the allowed
 // set), at least 1 and at most 4; queues 0 is one per vCPU (one with rss driver);
-// buffers 0 is ring_size; size is 0 with imix.
+// buffers 0 is ring_size; size is 0 with imix; a cost key left at FromProfile takes the
+// value of the profile costs names.
 func (s Scenario) Resolved() Scenario {
 	if s.VCPUs == 0 {
 		n := len(s.CPUs)
@@ -160,6 +170,13 @@ func (s Scenario) Resolved() Scenario {
 	}
 	if s.Sizes.IMIX {
 		s.Sizes.Fixed = 0
+	}
+	if p, err := costs.Lookup(s.Costs); err == nil { // else Validate names the key
+		for i, at := range costFields(&s) {
+			if *at == FromProfile {
+				*at = p.Cost(costs.Keys()[i])
+			}
+		}
 	}
 	seedTraffic(&s)
 	return s

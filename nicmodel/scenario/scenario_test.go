@@ -14,6 +14,7 @@ import (
 	"github.com/ndisbench/ndisbench/core"
 	"github.com/ndisbench/ndisbench/core/trace"
 	"github.com/ndisbench/ndisbench/nicmodel"
+	"github.com/ndisbench/ndisbench/nicmodel/costs"
 	"github.com/ndisbench/ndisbench/nicmodel/scenario"
 	"github.com/ndisbench/ndisbench/nicmodel/traffic"
 )
@@ -118,7 +119,8 @@ func everything() scenario.Scenario {
 		Schedule: traffic.ScheduleConfig{Kind: traffic.KindRamp, RatePPS: 1e5, RampToPPS: 2e6, Ramp: time.Second, On: 3, Off: 4},
 		Flows:    traffic.FlowConfig{Count: 99, Dist: traffic.DistZipf, ZipfS: 1.5, NonRSSPct: 12.5},
 		Sizes:    traffic.SizeConfig{Fixed: 128, IMIX: true},
-		MMIORead: time.Microsecond, PerPacket: 70 * time.Nanosecond, PerIndication: time.Microsecond, NoiseRate: 5e4,
+		Costs:    "x86-25g", MMIORead: time.Microsecond, IRQEntry: 1, IRQEOI: 2, IPISend: 3, IPIWake: 4,
+		PerPacket: 70 * time.Nanosecond, RSSHash: 5, PerIndication: time.Microsecond, NoiseRate: 5e4,
 		Duration: 2 * time.Second, Warmup: 0, DrainTimeout: time.Second,
 		TraceWindow: time.Second, TraceAt: trace.AtWorst, TraceEvents: 5000,
 	}
@@ -557,4 +559,73 @@ func FuzzParseNames(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestCostProfile: the cost keys start from the profile "costs" names, whatever order a
+// file gives them in; an explicit key, 0 included, overrides its profile value; a
+// Scenario literal's unset cost is 0 (the zero profile's).
+func TestCostProfile(t *testing.T) {
+	prof, err := costs.Lookup(costs.Default)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, file string
+		want       map[string]time.Duration // by key; others as the profile
+		profile    string
+	}{
+		// the table's default: the zero profile
+		{"default", `{}`, nil, costs.Zero},
+		// the profile alone gives every value
+		{"profile", `{"costs":"x86-25g"}`, nil, costs.Default},
+		// an explicit key wins, before or after the profile in the file
+		{"override after", `{"costs":"x86-25g","per_packet":"7ns"}`, map[string]time.Duration{"per_packet": 7}, costs.Default},
+		{"override before", `{"mmio_read":"0s","costs":"x86-25g"}`, map[string]time.Duration{"mmio_read": 0}, costs.Default},
+	}
+	for _, tt := range tests {
+		sc := scenario.Default()
+		if err := json.Unmarshal([]byte(tt.file), &sc); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		sc = sc.Resolved()
+		if err := sc.Validate(); err != nil {
+			t.Errorf("%s: Validate: %v", tt.name, err)
+		}
+		p, _ := costs.Lookup(tt.profile)
+		got := map[string]time.Duration{}
+		data, _ := json.Marshal(sc)
+		var cfg map[string]any
+		json.Unmarshal(data, &cfg)
+		for _, k := range costs.Keys() {
+			d, err := time.ParseDuration(cfg[k].(string))
+			if err != nil {
+				t.Fatalf("%s: %s: %v", tt.name, k, err)
+			}
+			got[k] = d
+			want, ok := tt.want[k]
+			if !ok {
+				want = p.Cost(k)
+			}
+			if d != want {
+				t.Errorf("%s: %s = %v, want %v", tt.name, k, d, want)
+			}
+		}
+	}
+	lit := scenario.Scenario{}.WithDefaults()
+	if lit.Costs != costs.Zero || lit.MMIORead != 0 || lit.PerPacket != 0 {
+		t.Errorf("literal: costs %q mmio %v per_packet %v, want zero, 0, 0", lit.Costs, lit.MMIORead, lit.PerPacket)
+	}
+	if prof.Cost(costs.MMIORead) == 0 {
+		t.Error("the default profile has no MMIO read")
+	}
+	bad := scenario.Default()
+	bad.Costs = "nope"
+	if err := bad.Resolved().Validate(); err == nil || !strings.Contains(err.Error(), "costs") {
+		t.Errorf("unknown profile: Validate = %v, want an error naming costs", err)
+	}
+	neg := scenario.Default().Resolved()
+	neg.IPIWake = -2
+	if err := neg.Validate(); err == nil || !strings.Contains(err.Error(), "ipi_wake") {
+		t.Errorf("negative cost: Validate = %v, want an error naming ipi_wake", err)
+	}
 }

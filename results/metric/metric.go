@@ -138,6 +138,9 @@ const (
 	Indicated         = "indicated"
 	Violations        = "violations"
 	Parks             = "parks"
+	CPUISRNs          = "cpu_isr_ns"
+	CPUDPCNs          = "cpu_dpc_ns"
+	CPUInjectedNs     = "cpu_injected_ns"
 )
 
 // Counter names kept by the NIC, the generator, the stack and the run.
@@ -239,6 +242,12 @@ var table = [...]Metric{
 		Meaning: "contract violations the framework saw (R3, R6, R8, R9); any fails the run"},
 	{Name: Parks, Kind: Counter, Unit: Events, Better: Neither, Window: Run,
 		Meaning: "times a vCPU parked on its futex (idle spin-park)"},
+	{Name: CPUISRNs, Kind: Counter, Unit: Nanoseconds, Better: Lower, Window: Run,
+		Meaning: "vCPU time serving interrupts, all vCPUs: interrupt entry to EOI, the ISRs and what they queued included"},
+	{Name: CPUDPCNs, Kind: Counter, Unit: Nanoseconds, Better: Lower, Window: Run,
+		Meaning: "vCPU time in DPC calls, all vCPUs (a cross-CPU DPC's IPI entry included)"},
+	{Name: CPUInjectedNs, Kind: Counter, Unit: Nanoseconds, Better: Neither, Window: Run,
+		Meaning: "of cpu_isr_ns and cpu_dpc_ns, injected costs spent (the cost model: irq_entry, irq_eoi, ipi_*, per_packet, rss_hash, mmio_read)"},
 	{Name: NoiseInterrupts, Kind: Counter, Unit: Events, Better: Neither, Window: Run,
 		Meaning: "interrupts the noisy second device on a shared line raised (noise_rate)"},
 	{Name: NoiseClaimed, Kind: Counter, Unit: Events, Better: Neither, Window: Run,

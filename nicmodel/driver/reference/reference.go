@@ -112,7 +112,7 @@ var (
 )
 
 // New returns a reference miniport for sc (its keys fan_out, indicate_batch,
-// per_packet, rss, indirection_entries and msi_sync).
+// per_packet, rss_hash, rss, indirection_entries and msi_sync).
 func New(sc scenario.Scenario) (driver.Miniport, error) {
 	if sc.IndicateBatch < 1 || sc.IndicateBatch > scenario.MaxIndicateBatch {
 		return nil, fmt.Errorf("reference: indicate_batch must be 1..%d, got %d", scenario.MaxIndicateBatch, sc.IndicateBatch)
@@ -123,8 +123,12 @@ func New(sc scenario.Scenario) (driver.Miniport, error) {
 	if sc.RSS != scenario.RSSNIC && sc.RSS != scenario.RSSDriver {
 		return nil, fmt.Errorf("reference: unknown rss %v", sc.RSS)
 	}
-	if sc.PerPacket < 0 {
-		return nil, fmt.Errorf("reference: per_packet must not be negative, got %v", sc.PerPacket)
+	if sc.PerPacket == scenario.FromProfile || sc.RSSHash == scenario.FromProfile {
+		r := sc.Resolved() // not resolved yet (a scenario straight from Default): the profile's
+		sc.PerPacket, sc.RSSHash = r.PerPacket, r.RSSHash
+	}
+	if sc.PerPacket < 0 || sc.RSSHash < 0 {
+		return nil, fmt.Errorf("reference: per_packet and rss_hash must not be negative, got %v and %v", sc.PerPacket, sc.RSSHash)
 	}
 	return &Miniport{sc: sc}, nil
 }
@@ -382,8 +386,9 @@ func (m *Miniport) drainQueue(call *driver.DPCCall, st *mpCPU, q, limit int) (in
 			return done, false
 		}
 		done += n
-		m.clock.Spin(m.sc.PerPacket * time.Duration(n))
+		call.Spin(m.sc.PerPacket * time.Duration(n)) // the miniport's per-packet work (per_packet)
 		if m.ind != nil {
+			call.Spin(m.sc.RSSHash * time.Duration(n)) // the hash the NIC did not compute (rss_hash)
 			batch = m.sort(st, call, batch)
 		}
 		m.indicate(call, batch)
