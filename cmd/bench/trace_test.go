@@ -140,8 +140,15 @@ func TestRunInterruptedWritesItsTrace(t *testing.T) {
 	if res := readResult(t, filepath.Join(dir, "out")); !res.Interrupted {
 		t.Errorf("result not marked interrupted")
 	}
-	if s := readTrace(t, path); s.Slices["DPC"] == 0 {
-		t.Errorf("the interrupted run's trace has no DPC slice: %v", s.Metadata)
+	// How much of the window had run by the Ctrl-C depends on how busy the machine
+	// was (a loaded one may not have written a packet yet): the trace must hold what
+	// there was, well-formed (readTrace checks), a slice for every DPC that started,
+	// less one a vCPU may have been inside when the run stopped (unfinished).
+	s := readTrace(t, path)
+	started, open := traceInt(t, s, "dpcs_started_in_window"), traceInt(t, s, "unfinished_slices")
+	if s.Slices["DPC"] > started || s.Slices["DPC"]+open < started || s.Metadata["complete"] != true {
+		t.Errorf("the interrupted run's trace has %d DPC slices (%d unfinished) of the %d DPCs started in its window: %v",
+			s.Slices["DPC"], open, started, s.Metadata)
 	}
 }
 
