@@ -202,6 +202,53 @@ func TestDPCSpanningTheWarmupCut(t *testing.T) {
 	}
 }
 
+// TestRequeuedDPCRecordingPastTheLastCut: a DPC called again for more (R8) records
+// nothing before it indicates; when its packet's time is past the last cut, what the
+// framework then records of the call (its duration, its batch size) counts in the
+// interval the call began in, and the intervals handed out still add up to Metrics,
+// value for value: nothing is left over for Metrics alone after the last collection.
+func TestRequeuedDPCRecordingPastTheLastCut(t *testing.T) {
+	p, ft := startCut(t, core.PlatformConfig{VCPUs: 1, Idle: core.IdleSpinPark, Hists: []string{"pkt"}},
+		hist.Schedule{Start: 1000, Length: 1000, Last: 2}) // the last interval from 3000
+	pkt, _ := p.HistID("pkt")
+	var calls atomic.Int32
+	ix := mustRegister(t, p, nil, lineChars(
+		func(any) core.ISRResult { return core.ISRResult{Recognized: true} },
+		func(_ any, c *core.DPCCall) {
+			if calls.Add(1) == 1 {
+				ft.set(2500) // the call runs past the first cut and stops for more
+				c.Throttle.MorePending = true
+				return
+			}
+			ft.set(3500)                // called again at 2500, in interval 1
+			p.RecordAt(0, pkt, 3500, 1) // a packet indicated past the last cut
+		}), nil)
+	ft.set(1500)
+	ix.QueueDPC(0, core.CPUs(0), nil)
+	waitFor(t, "the DPC's two calls", func() bool { return calls.Load() == 2 && p.Idle() })
+	ft.set(4000)
+	p.Stop()
+	sums := map[string]int64{}
+	perInterval := map[string][3]int64{}
+	p.CollectIntervals(0, func(pt core.IntervalPart) {
+		sums[pt.Name] += pt.Hist.TotalCount()
+		c := perInterval[pt.Name]
+		c[pt.Index] += pt.Hist.TotalCount()
+		perInterval[pt.Name] = c
+	})
+	m := p.Metrics()
+	for name, h := range m.Hists {
+		if sums[name] != h.TotalCount() {
+			t.Errorf("%s: intervals hold %d values, Metrics %d", name, sums[name], h.TotalCount())
+		}
+	}
+	for name, want := range map[string][3]int64{"dpc_duration": {1, 1, 0}, "dpc_batch_size": {1, 1, 0}, "pkt": {0, 0, 1}} {
+		if got := perInterval[name]; got != want {
+			t.Errorf("%s by interval = %v, want %v: each call where it began, the packet where it was indicated", name, got, want)
+		}
+	}
+}
+
 // TestLoopGapsCountTheMeasuredWindow: a vCPU's longest gap between two turns of its
 // loop is exact on a clock that jumps, only its part after the warm-up counts, and a
 // DPC's own run, however long, is no gap.

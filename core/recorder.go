@@ -110,7 +110,9 @@ func (c Counter) Name() string {
 // instruction on the hot path) so that a progress reader may Load them live. Histograms
 // are a hist.Writer, cut into intervals by time: turn is the set of the piece of work in
 // hand, the one its start time fell in (the loop top's Tick), so that an ISR or a DPC
-// lands wholly in one interval however long it runs.
+// lands wholly in one interval however long it runs: even when a time it records at
+// (Platform.Interval, RecordAt) cuts within it, the set stays the vCPU's to record into
+// until its next Step (hist.Writer's Invariants).
 type recorder struct {
 	turn     *hist.Set
 	w        *hist.Writer

@@ -261,7 +261,8 @@ func (w *Writer) Len() int { return len(w.layouts) }
 
 // Tick tells w the owner's time: when it reached the end of the current interval (or a
 // cut the collector asked for), the active set is retired and a clean one takes its
-// place. It returns the set to record the owner's next piece of work into. Owner only.
+// place. It returns the set to record the owner's next piece of work into, which stays
+// the owner's until its next Step (see the Invariants in writer.go). Owner only.
 // It costs a load and a comparison unless it cuts.
 func (w *Writer) Tick(now int64) *Set {
 	if now >= w.end.Load() {
@@ -279,19 +280,16 @@ func (w *Writer) RecordAt(i int, at, v int64) { w.Tick(at).Record(i, v) }
 
 // cross retires the active set at now: the previous retired set, if its drain has not
 // finished, is finished first (two cuts with no Step between: rare), then the active set
-// becomes the retired one and the spare the active one.
+// becomes the retired one and the spare the active one. The retired set is retired even
+// when it is empty: the owner may still record into it (the Invariants' set of a piece
+// of work in hand), and only its drain, at a Step, hands it over (done).
 func (w *Writer) cross(now int64) {
 	if w.conv.set != nil {
 		w.finish()
 	}
 	old := w.active
 	w.active, w.spare = w.spare, nil
-	if old.empty() {
-		w.spare = old
-		w.done.Store(now)
-	} else {
-		w.conv = conversion{set: old, index: w.cur, at: now}
-	}
+	w.conv = conversion{set: old, index: w.cur, at: now}
 	w.cur = w.sched.Index(now)
 	end := w.sched.End(w.cur)
 	w.end.Store(end)

@@ -28,6 +28,10 @@ import (
 //   - A record is attributed to the interval of the time its owner gives it (Tick's
 //     now, or RecordAt's at); a time before the current interval's start (a late
 //     record) goes to the current interval. Nothing recorded is dropped but the warm-up.
+//   - A set Tick returned is the owner's to record into until its next Step, StepN,
+//     Sync or Close, even after a later Tick retired it (a piece of work that records
+//     past a cut): a retired set, empty or not, is handed over only once a Step drained
+//     it, so what went into it counts in its interval, and never in the spare.
 
 // stepBudget is how many buckets one Step drains: about a microsecond of work, so that
 // a writer can drain between two pieces of work without delaying either.

@@ -183,3 +183,46 @@ func TestWriterLosesNothing(t *testing.T) {
 		t.Errorf("intervals hold %d values, totals %d; want %d", sum, totals[0].TotalCount(), n)
 	}
 }
+
+// TestWriterSetOutlivesItsCut: the set Tick returned stays its owner's to record into
+// for the rest of the piece of work in hand, even when a later Tick of that piece (a
+// packet indicated past the cut: Platform.Interval) retired it, and even when it was
+// empty then (a DPC called again for more, which records nothing before it indicates).
+// What goes into it counts in its interval, where the piece of work began: handed out
+// with that interval, once, and not left over for a second Final (Metrics after the
+// run's last collection) to put into the totals alone.
+func TestWriterSetOutlivesItsCut(t *testing.T) {
+	c := hist.NewCollector()
+	w := hist.NewWriter(one, true)
+	c.Add(w, 0, nil)
+	c.SetSchedule(hist.Schedule{Start: 1000, Length: 100, Last: 3}) // the last from 1300
+	w.RecordAt(0, 1050, 1)
+	w.Step()
+	set := w.Tick(1250) // a piece of work begins in interval 2, which holds nothing yet
+	for w.Converting() {
+		w.Step()
+	}
+	w.RecordAt(0, 1310, 4) // it indicates a packet past the last cut
+	set.Record(0, 3)       // and records what it measured of itself: interval 2's
+	set.Record(0, 3)
+	w.Step()
+	w.Close()
+	got := map[int]int64{}
+	var sum int64
+	emit := func(p hist.Part) {
+		got[p.Index] += p.H.TotalCount()
+		sum += p.H.TotalCount()
+		if p.H.TotalCount() != 0 && (p.H.Min() != int64(p.Index)+1 || p.H.Max() != int64(p.Index)+1) {
+			t.Errorf("interval %d holds values %d..%d, want only %d", p.Index, p.H.Min(), p.H.Max(), p.Index+1)
+		}
+	}
+	c.Final(1400, emit)
+	c.Final(1400, emit) // as Platform.Metrics does after the run's last collection
+	totals, _ := c.Totals()
+	if want := map[int]int64{0: 1, 2: 2, 3: 1}; sum != 4 || got[0] != want[0] || got[2] != want[2] || got[3] != want[3] {
+		t.Errorf("intervals hold %v (%d values), want %v", got, sum, want)
+	}
+	if totals[0].TotalCount() != sum {
+		t.Errorf("totals hold %d values, the intervals %d", totals[0].TotalCount(), sum)
+	}
+}
