@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"text/tabwriter"
@@ -107,23 +106,9 @@ func runNDR(ctx context.Context, stdout, stderr io.Writer, args []string) error 
 		ndr.TrialFunc(func(context.Context, float64) (ndr.Trial, error) { return ndr.Trial{}, errors.New("unused") })); errors.Is(err, ndr.ErrConfig) {
 		return usagef("ndr: flags -min-rate, -max-rate, -precision: %v", err)
 	}
-	def, err := chooseScenario(f)
-	if err == nil {
-		def, err = selectRuns(def, f.runs)
-	}
+	def, plan, dir, err := resolvePlan(f, stderr, "-ndr")
 	if err != nil {
 		return err
-	}
-	plan, err := planRuns(def, f)
-	if err != nil {
-		return err
-	}
-	for _, note := range planNotes(def, plan) {
-		fmt.Fprintln(stderr, "bench: "+note)
-	}
-	dir := f.out
-	if dir == "" {
-		dir = filepath.Join("bench-results", def.Name+"-ndr-"+time.Now().Format("20060102-150405"))
 	}
 	if err := checkOutputDir(dir); err != nil {
 		return usagef("ndr: flag -o: %v", err)

@@ -3,8 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ndisbench/ndisbench/affinity"
 	"github.com/ndisbench/ndisbench/nicmodel/harness"
@@ -228,4 +231,29 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// resolvePlan is what bench run and bench ndr do first with their flags: the scenario
+// and the runs asked for, planned, the plan's notes told on stderr, and the result
+// directory, -o or bench-results/<scenario><suffix>-<time>.
+func resolvePlan(f runFlags, stderr io.Writer, suffix string) (*scenarioDef, []plannedRun, string, error) {
+	def, err := chooseScenario(f)
+	if err == nil {
+		def, err = selectRuns(def, f.runs)
+	}
+	if err != nil {
+		return nil, nil, "", err
+	}
+	plan, err := planRuns(def, f)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	for _, note := range planNotes(def, plan) {
+		fmt.Fprintln(stderr, "bench: "+note)
+	}
+	dir := f.out
+	if dir == "" {
+		dir = filepath.Join("bench-results", def.Name+suffix+"-"+time.Now().Format("20060102-150405"))
+	}
+	return def, plan, dir, nil
 }

@@ -289,23 +289,9 @@ func runFlagSet(name string, f *runFlags) *flag.FlagSet {
 
 // runPlanned is bench run once its flags are parsed.
 func runPlanned(ctx context.Context, stdout, stderr io.Writer, f runFlags) error {
-	def, err := chooseScenario(f)
-	if err == nil {
-		def, err = selectRuns(def, f.runs)
-	}
+	def, plan, dir, err := resolvePlan(f, stderr, "")
 	if err != nil {
 		return err
-	}
-	plan, err := planRuns(def, f)
-	if err != nil {
-		return err
-	}
-	for _, note := range planNotes(def, plan) {
-		fmt.Fprintln(stderr, "bench: "+note)
-	}
-	dir := f.out
-	if dir == "" {
-		dir = filepath.Join("bench-results", def.Name+"-"+time.Now().Format("20060102-150405"))
 	}
 	if f.interval < time.Millisecond {
 		return usagef("run: flag -interval: %v is shorter than the log format's millisecond resolution", f.interval)
