@@ -297,20 +297,12 @@ func (hl *headlineRuns) fewestVCPUs(names []string) int {
 	return n
 }
 
-// drops lists the headline's runs that dropped packets, with their drop percentage.
 // cpuPerPacket says what a delivered packet cost the vCPUs in each headline run
 // (runs[].cpu), median and spread over the repetitions: the honest form of "MSI-X vs
 // line throughput" when both keep up. "" when no run recorded it.
 func (hl *headlineRuns) cpuPerPacket(hs []scenario.Headline) string {
-	var names, parts []string
-	for _, h := range hs {
-		for _, name := range h.Runs() {
-			if !slices.Contains(names, name) {
-				names = append(names, name)
-			}
-		}
-	}
-	for _, name := range names {
+	var parts []string
+	for _, name := range headlineRunNames(hs) {
 		var all, isr, dpc []float64
 		for _, r := range hl.used[name] {
 			if r.CPU != nil && r.CPU.Delivered > 0 {
@@ -326,8 +318,9 @@ func (hl *headlineRuns) cpuPerPacket(hs []scenario.Headline) string {
 	return strings.Join(parts, " vs ")
 }
 
-func (hl *headlineRuns) drops(hs []scenario.Headline) string {
-	var names, parts []string
+// headlineRunNames returns the runs the headlines name, each once, in the order named.
+func headlineRunNames(hs []scenario.Headline) []string {
+	var names []string
 	for _, h := range hs {
 		for _, name := range h.Runs() {
 			if !slices.Contains(names, name) {
@@ -335,7 +328,13 @@ func (hl *headlineRuns) drops(hs []scenario.Headline) string {
 			}
 		}
 	}
-	for _, name := range names {
+	return names
+}
+
+// drops lists the headline's runs that dropped packets, with their drop percentage.
+func (hl *headlineRuns) drops(hs []scenario.Headline) string {
+	var parts []string
+	for _, name := range headlineRunNames(hs) {
 		if !hl.anyDrops([]string{name}) {
 			continue
 		}
