@@ -162,6 +162,14 @@ func runCompare(_ context.Context, stdout, stderr io.Writer, args []string) erro
 	if err != nil {
 		return err
 	}
+	for _, out := range []struct{ flag, path string }{{"-o", f.out}, {"-html", f.html}} {
+		if out.path == "" {
+			continue
+		}
+		if err := checkOutputFile(out.path); err != nil { // before comparing: the verdict's status is never lost to it
+			return usagef("compare: flag %s: %v", out.flag, err)
+		}
+	}
 	if !slices.Contains([]string{"auto", "always", "never"}, f.color) {
 		return usagef("compare: flag -color: %q: want auto, always or never", f.color)
 	}
@@ -198,7 +206,7 @@ func runCompare(_ context.Context, stdout, stderr io.Writer, args []string) erro
 		return fmt.Errorf("compare: %w", err)
 	}
 	if f.html != "" {
-		if err := writeCompareHTML(f.html, rep, sides); err != nil {
+		if err := writeCompareHTML(f.html, rep, sides, f.all); err != nil {
 			return usagef("compare: flag -html: %v", err)
 		}
 		fmt.Fprintf(stdout, "wrote %s\n", f.html)
@@ -285,9 +293,9 @@ func isTerminalWriter(w io.Writer) bool {
 // writeCompareHTML writes the comparison as a report page: its text table, then each
 // side drawn as one set (compare.Side.Merged), base and new overlaid. The plots over
 // time are left out: they belong to one invocation's intervals, not to a side.
-func writeCompareHTML(path string, rep *compare.Report, sides [2]*compare.Side) error {
+func writeCompareHTML(path string, rep *compare.Report, sides [2]*compare.Side, all bool) error {
 	var table strings.Builder
-	if err := rep.WriteText(&table, false, false); err != nil {
+	if err := rep.WriteText(&table, false, all); err != nil {
 		return err
 	}
 	srcs := []*plot.Source{

@@ -163,8 +163,14 @@ func TestCompareHTML(t *testing.T) {
 	if !strings.Contains(out, "wrote "+page) {
 		t.Errorf("stdout does not say it wrote the page:\n%s", out)
 	}
-	if _, stderr, code := runCLI("compare", "-html", filepath.Join(dir, "nosuch", "c.html"), base, new); code != 2 || !strings.Contains(stderr, "-html") {
-		t.Errorf("unwritable -html: exit %d, %s", code, stderr)
+	// An unwritable page is refused before comparing: nothing printed, nothing written.
+	md := filepath.Join(dir, "c.md")
+	out, stderr, code = runCLI("compare", "-o", md, "-html", filepath.Join(dir, "nosuch", "c.html"), base, new)
+	if code != 2 || !strings.Contains(stderr, "-html") || strings.Contains(out, "  metric ") {
+		t.Errorf("unwritable -html: exit %d, %s\n%s", code, stderr, out)
+	}
+	if _, err := os.Stat(md); err == nil {
+		t.Error("a refused -html still wrote -o")
 	}
 }
 
